@@ -1,0 +1,76 @@
+# Bramblewood Bank assistant. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+RASA_VENV := .venv-rasa
+BOT       := $(VENV)/bin/bankbot
+RASA      := $(RASA_VENV)/bin/rasa
+# Rasa 3.6 needs Python 3.10: pyenv's build here; `python3.10` on PATH is a pyenv shim.
+PY310 ?= $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python 2>/dev/null | tail -n 1 || command -v python3.10)
+PY311 ?= $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.11.*/bin/python 2>/dev/null | tail -n 1 || command -v python3.11)
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export HF_HUB_OFFLINE := 1
+RASA_DATA := --domain domain.yml --config config.yml
+
+.PHONY: db-seed help setup run shell test test-fast test-e2e lint rasa-validate rasa-train db-upgrade train system-deps clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
+	# CPU torch first: an unpinned torch would pull a multi-GB CUDA build.
+	$(VENV)/bin/pip install -q torch==2.13.0
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+$(RASA_VENV)/.installed:
+	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q 'rasa==3.6.21'
+	touch $@
+
+models/core.tar.gz: $(RASA_VENV)/.installed domain.yml config.yml data/rules.yml
+	$(RASA) train core $(RASA_DATA) --stories data/rules.yml --out models --fixed-model-name core
+
+var/router.joblib: $(VENV)/.installed data/nlu.yml $(wildcard data/router/*.txt data/faq/*.yml)
+	$(BOT) train
+
+db-upgrade: $(VENV)/.installed ## Apply database migrations (BOT_DATABASE_URL, default SQLite in var/)
+	$(BOT) db upgrade
+
+db-seed: db-upgrade ## Load the seed FAQs into an empty database
+	$(BOT) faq seed
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed db-seed models/core.tar.gz var/router.joblib ## Install both virtualenvs, migrate and seed the database, train Rasa core and the router
+
+run: setup ## Run the assistant: Rasa on :5005 (REST + socketio), the bot service on :8000
+	$(BOT) run
+
+shell: setup ## Chat with the full assistant in the terminal
+	$(BOT) shell
+
+rasa-validate: $(RASA_VENV)/.installed ## Check domain, rules and config
+	$(RASA) data validate $(RASA_DATA) --data data/rules.yml --fail-on-warnings
+
+rasa-train: models/core.tar.gz ## Train the Rasa core (dialogue) model
+
+train: var/router.joblib ## Train the router (conversational intents, banking, out of scope)
+
+system-deps: ## Install the Debian packages the tests need (PostgreSQL)
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; fi
+
+test: setup rasa-validate ## Run every test (unit, PostgreSQL, end to end through Rasa)
+	$(VENV)/bin/pytest -q
+
+test-fast: setup ## Run the tests that don't start Rasa
+	$(VENV)/bin/pytest -q -m "not e2e"
+
+test-e2e: setup ## Run only the end-to-end tests
+	$(VENV)/bin/pytest -q -m e2e
+
+clean: ## Remove trained models and runtime files (keeps the virtualenvs)
+	rm -rf models var

@@ -1,0 +1,1 @@
+"""Custom Rasa actions, served by the bot service at /webhook."""

@@ -1,0 +1,79 @@
+"""Answering from the FAQ, asking which FAQ was meant, and noticing repeated failures."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import bot_client
+from actions.handoff import REPEATED_FAILURE, escalate
+
+logger = logging.getLogger(__name__)
+
+# Buttons offered when two FAQs are too close to call.
+CLARIFY_CHOICES = 2
+
+
+def _failed_before(tracker: Tracker) -> bool:
+    return (tracker.get_slot("failed_turns") or 0) >= 1
+
+
+class ActionAnswerFaq(Action):
+    """Answer with the FAQ the bot service matched (or the customer picked)."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        message = tracker.latest_message
+        key = message.get("faq_key")
+        answer = message.get("answer")
+        if not answer and key:
+            answer = await bot_client.get_answer(faq_key=key)
+        if not answer:
+            logger.error("no answer for faq %r in %s", key, tracker.sender_id)
+            return await escalate(dispatcher, tracker, REPEATED_FAILURE)
+        dispatcher.utter_message(text=answer)
+        return [SlotSet("faq_key", key), SlotSet("failed_turns", 0.0)]
+
+
+class ActionClarifyFaq(Action):
+    """Ask which of the closest FAQs the customer means; escalate on a second miss."""
+
+    def name(self) -> str:
+        return "action_clarify_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if _failed_before(tracker):
+            return await escalate(dispatcher, tracker, REPEATED_FAILURE)
+        candidates = (tracker.latest_message.get("candidates") or [])[:CLARIFY_CHOICES]
+        buttons = [
+            {"title": c["question"], "payload": f'/choose_faq{{"faq_key": "{c["key"]}"}}'}
+            for c in candidates
+        ]
+        buttons.append({"title": "Something else: talk to a person", "payload": "/request_human"})
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return [SlotSet("failed_turns", 1.0)]
+
+
+class ActionHandleDeny(Action):
+    """After a "no": ask the customer to rephrase, or escalate if that already failed."""
+
+    def name(self) -> str:
+        return "action_handle_deny"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if _failed_before(tracker):
+            return await escalate(dispatcher, tracker, REPEATED_FAILURE)
+        dispatcher.utter_message(response="utter_rephrase")
+        return [SlotSet("failed_turns", 1.0)]

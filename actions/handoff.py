@@ -1,0 +1,66 @@
+"""Escalation to a person: a ticket with the conversation so far."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import bot_client
+
+logger = logging.getLogger(__name__)
+
+# Why a conversation was handed over, by the intent that triggered it.
+REASONS = {
+    "request_human": "customer_asked_for_person",
+    "ask_unanswerable": "no_matching_faq",
+}
+REPEATED_FAILURE = "repeated_failure"
+
+
+def transcript(tracker: Tracker) -> list[dict[str, Any]]:
+    """Return the conversation so far as customer/bot turns."""
+    turns = []
+    for event in tracker.events:
+        if event.get("event") == "user":
+            turns.append({"from": "customer", "text": event.get("text"),
+                          "timestamp": event.get("timestamp")})
+        elif event.get("event") == "bot" and event.get("text"):
+            turns.append({"from": "bot", "text": event.get("text"),
+                          "timestamp": event.get("timestamp")})
+    return turns
+
+
+async def escalate(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
+) -> list[dict[str, Any]]:
+    """Create a ticket, tell the customer its reference, and reset the failure count."""
+    try:
+        reference = await bot_client.create_ticket(
+            conversation_id=tracker.sender_id,
+            reason=reason,
+            transcript=transcript(tracker),
+            candidates=tracker.latest_message.get("candidates") or [],
+        )
+    except Exception:
+        logger.exception("could not create a ticket for %s", tracker.sender_id)
+        dispatcher.utter_message(response="utter_escalation_failed")
+        return [SlotSet("failed_turns", 0.0)]
+    dispatcher.utter_message(response="utter_escalated", reference=reference)
+    return [SlotSet("ticket_reference", reference), SlotSet("failed_turns", 0.0)]
+
+
+class ActionEscalate(Action):
+    """Hand the conversation to a person."""
+
+    def name(self) -> str:
+        return "action_escalate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return await escalate(dispatcher, tracker, REASONS.get(intent, REPEATED_FAILURE))

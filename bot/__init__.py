@@ -1,0 +1,1 @@
+"""Bramblewood Bank's support assistant: the small-model FAQ service behind Rasa."""

@@ -1,0 +1,132 @@
+"""Settings and defaults; the only reader of os.environ."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Fitted by `bankbot fit-thresholds` on train/valid data; env vars override them.
+THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.yml"
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot service, read from BOT_* variables and bot/thresholds.yml."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", yaml_file=THRESHOLDS_FILE, extra="ignore")
+
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("BOT_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL of the FAQ and ticket database; empty means SQLite under var_dir.",
+    )
+    var_dir: Path = Field(PROJECT_DIR / "var", description="Where runtime files live.")
+    data_dir: Path = Field(PROJECT_DIR / "data", description="Seed FAQs and classifier data.")
+    model_path: Path | None = Field(
+        None,
+        description="Sentence-transformers model directory; default: var/model-tuned if present, "
+        "else the bundled all-MiniLM-L6-v2.",
+    )
+    rasa_dir: Path = Field(
+        PROJECT_DIR, description="The Rasa project (config.yml, domain.yml, endpoints.yml)."
+    )
+    rasa_venv: Path = Field(PROJECT_DIR / ".venv-rasa", description="Rasa's own virtualenv.")
+    rasa_port: int = Field(5005, description="Port of the Rasa server (REST and socketio).")
+    host: str = Field("127.0.0.1", description="Address the bot service listens on.")
+    port: int = Field(8000, description="Port of the bot service.")
+    reload_interval: float = Field(
+        0.5, gt=0, description="Seconds between checks for published FAQ changes."
+    )
+    max_message_chars: int = Field(
+        2000, gt=0, description="Only this many characters of a message are classified."
+    )
+
+    # Decision thresholds (cosine similarity or probability); see bot/decision.py.
+    intent_threshold: float = Field(
+        0.6, ge=0, le=1, description="Router probability above which a conversational intent wins."
+    )
+    decline_threshold: float = Field(
+        0.5, ge=0, le=1, description="Router probability of out_of_scope above which we decline."
+    )
+    answer_threshold: float = Field(
+        0.7, ge=0, le=1, description="FAQ similarity needed to answer."
+    )
+    clarify_margin: float = Field(
+        0.03, ge=0, le=1, description="If the top two FAQs are closer than this, ask which one."
+    )
+    clarify_threshold: float = Field(
+        0.55, ge=0, le=1, description="Both FAQs must score this much to be offered as choices."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Let arguments beat env vars, env vars beat the fitted thresholds file."""
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+    @field_validator("var_dir", "data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> Settings:
+        if self.clarify_threshold > self.answer_threshold:
+            raise ValueError("clarify_threshold must not exceed answer_threshold")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """Return the database URL, defaulting to SQLite under var_dir."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'bot.db'}"
+
+    @property
+    def service_url(self) -> str:
+        """Return the URL at which this machine reaches the bot service."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def router_path(self) -> Path:
+        """Return where the trained intent/domain router is kept."""
+        return self.var_dir / "router.joblib"
+
+    @property
+    def rasa_model(self) -> Path:
+        """Return the trained Rasa core model."""
+        return self.rasa_dir / "models" / "core.tar.gz"
+
+    @property
+    def tracker_db(self) -> Path:
+        """Return the SQLite file of Rasa's tracker store."""
+        return self.var_dir / "rasa_tracker.db"
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        """Return where sentence embeddings are cached between runs."""
+        return self.var_dir / "embeddings"
+
+    @property
+    def tuned_model_dir(self) -> Path:
+        """Return where a fine-tuned encoder would be saved."""
+        return self.var_dir / "model-tuned"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings."""
+    return Settings()

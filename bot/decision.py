@@ -1,0 +1,119 @@
+"""The one place that decides what to do with a customer's message.
+
+Outcomes: intent (conversational, handled by Rasa rules), answer (a confident FAQ
+match), clarify (two FAQs too close to call), decline (not banking) and escalate
+(banking, but no FAQ covers it). The `/model/parse` endpoint, `bankbot ask`
+and evaluation all call `Decider.decide`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+from bot.nlu.payload import parse_payload
+from bot.nlu.router import BANKING, OUT_OF_SCOPE, Router
+from bot.search.embedder import Embedder
+from bot.search.index import Candidate
+from bot.search.live import LiveIndex
+
+ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT = "answer", "clarify", "decline", "escalate", "intent"
+DECISIONS = (ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT)
+
+# The Rasa intent each non-conversational outcome becomes (domain.yml declares them).
+RASA_INTENTS = {
+    ANSWER: "ask_faq",
+    CLARIFY: "ask_ambiguous",
+    DECLINE: OUT_OF_SCOPE,
+    ESCALATE: "ask_unanswerable",
+}
+EMPTY_MESSAGE = "empty_message"
+CHOOSE_FAQ = "choose_faq"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one message, and why."""
+
+    text: str
+    decision: str
+    intent: str | None = None
+    faq_key: str | None = None
+    confidence: float = 0.0
+    candidates: list[Candidate] = field(default_factory=list)
+    entities: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rasa_intent(self) -> str:
+        """Return the intent name Rasa's rules act on."""
+        return self.intent if self.intent else RASA_INTENTS[self.decision]
+
+    def as_row(self) -> dict[str, Any]:
+        """Return the line `bankbot ask --json` prints."""
+        return {
+            "text": self.text,
+            "decision": self.decision,
+            "intent": self.intent if self.decision == INTENT else None,
+            "faq_key": self.faq_key,
+            "confidence": round(self.confidence, 4),
+        }
+
+
+def clean_text(text: str, *, limit: int) -> str:
+    """Return the text as the encoder should see it: printable, trimmed, at most limit chars.
+
+    Control characters become spaces; emoji and right-to-left scripts stay.
+    """
+    chars = (" " if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text[: limit * 2])
+    return " ".join("".join(chars).split())[:limit]
+
+
+class Decider:
+    """Turns a message into a Decision using the router, the live FAQ index and thresholds."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, router: Router, index: LiveIndex):
+        self.settings = settings
+        self.embedder = embedder
+        self.router = router
+        self.index = index
+
+    def decide(self, text: str) -> Decision:
+        """Return the decision for one message."""
+        payload = parse_payload(text)
+        if payload is not None:
+            return self._decide_payload(text, payload.intent, payload.entities)
+        cleaned = clean_text(text, limit=self.settings.max_message_chars)
+        if not cleaned:
+            return Decision(text=text, decision=INTENT, intent=EMPTY_MESSAGE, confidence=1.0)
+        vector = self.embedder.encode_one(cleaned)
+        return self._decide_vector(text, vector)
+
+    def _decide_payload(self, text: str, intent: str, entities: dict[str, Any]) -> Decision:
+        key = entities.get("faq_key")
+        if intent == CHOOSE_FAQ and isinstance(key, str) and key in self.index.current.entries:
+            return Decision(text, ANSWER, CHOOSE_FAQ, key, 1.0, entities=entities)
+        if intent == CHOOSE_FAQ:
+            # A stale or forged button: treat it as a banking question we cannot place.
+            return Decision(text, ESCALATE, confidence=0.0, entities=entities)
+        return Decision(text, INTENT, intent, None, 1.0, entities=entities)
+
+    def _decide_vector(self, text: str, vector) -> Decision:  # type: ignore[no-untyped-def]
+        s = self.settings
+        routed = self.router.predict(vector)
+        if routed.label not in (BANKING, OUT_OF_SCOPE) and routed.probability >= s.intent_threshold:
+            return Decision(text, INTENT, routed.label, None, routed.probability)
+        candidates = self.index.current.search(vector, k=3)
+        top = candidates[0] if candidates else None
+        top_key = top.key if top else None
+        top_score = top.score if top else 0.0
+        if routed.out_of_scope >= s.decline_threshold:
+            return Decision(text, DECLINE, None, top_key, routed.out_of_scope, candidates)
+        second = candidates[1].score if len(candidates) > 1 else 0.0
+        close_call = top_score - second < s.clarify_margin
+        if close_call and second >= s.clarify_threshold:
+            return Decision(text, CLARIFY, None, top_key, top_score, candidates)
+        if top_score >= s.answer_threshold:
+            return Decision(text, ANSWER, None, top_key, top_score, candidates)
+        return Decision(text, ESCALATE, None, top_key, top_score, candidates)

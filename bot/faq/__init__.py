@@ -1,0 +1,1 @@
+"""FAQ content: tables, the store that owns every query, and the seed loader."""

@@ -1,0 +1,54 @@
+"""Seed FAQs: data/faq/<category>.yml, validated as a whole before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.errors import InvalidFaqData
+from bot.faq.store import FaqEntry
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidFaqData(f"{where}: must be a non-empty string")
+    return value.strip()
+
+
+def load_seed(faq_dir: Path) -> list[FaqEntry]:
+    """Return every FAQ in the folder; raise InvalidFaqData naming the first bad entry."""
+    entries: list[FaqEntry] = []
+    seen: dict[str, str] = {}
+    files = sorted(faq_dir.glob("*.yml"))
+    if not files:
+        raise InvalidFaqData(f"{faq_dir}: no FAQ files (*.yml)")
+    for path in files:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise InvalidFaqData(f"{path}: not valid YAML ({exc})") from exc
+        if not isinstance(document, dict) or not isinstance(document.get("faqs"), list):
+            raise InvalidFaqData(f"{path}: expected 'category' and a 'faqs' list")
+        category = _text(document.get("category"), f"{path}: category")
+        for number, item in enumerate(document["faqs"], start=1):
+            where = f"{path}: faq {number}"
+            if not isinstance(item, dict):
+                raise InvalidFaqData(f"{where}: expected a mapping")
+            key = _text(item.get("key"), f"{where}: key")
+            if key in seen:
+                raise InvalidFaqData(f"{where}: key {key!r} already used in {seen[key]}")
+            seen[key] = str(path)
+            alternates = item.get("alternates") or []
+            if not isinstance(alternates, list):
+                raise InvalidFaqData(f"{where}: alternates must be a list")
+            entries.append(
+                FaqEntry(
+                    key=key,
+                    category=category,
+                    question=_text(item.get("question"), f"{where}: question"),
+                    answer=_text(item.get("answer"), f"{where}: answer"),
+                    alternates=tuple(_text(a, f"{where}: alternate") for a in alternates),
+                )
+            )
+    return entries

@@ -1,0 +1,23 @@
+"""Alembic environment: migrates the database named in the config, online only."""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+import bot.faq.models  # noqa: F401  (registers the tables on Base.metadata)
+import bot.tickets  # noqa: F401
+from bot.db import Base
+
+config = context.config
+connectable = engine_from_config(
+    config.get_section(config.config_ini_section, {}),
+    prefix="sqlalchemy.",
+    poolclass=pool.NullPool,
+)
+with connectable.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

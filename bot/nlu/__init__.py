@@ -1,0 +1,1 @@
+"""Understanding a message: Rasa payload syntax and the intent/domain router."""

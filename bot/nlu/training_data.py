@@ -1,0 +1,43 @@
+"""Reading the router's training data: Rasa NLU YAML and one-text-a-line files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.errors import InvalidFaqData
+
+_BULLET = re.compile(r"^\s*-\s+(.*\S)\s*$")
+
+
+def read_rasa_nlu(path: Path) -> dict[str, list[str]]:
+    """Return intent → examples from a Rasa 3 NLU YAML file."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples: dict[str, list[str]] = {}
+    for block in document.get("nlu", []):
+        if "intent" not in block:
+            continue
+        lines = str(block.get("examples", "")).splitlines()
+        texts = [m.group(1) for m in map(_BULLET.match, lines) if m]
+        if not texts:
+            raise InvalidFaqData(f"{path}: intent {block['intent']!r} has no examples")
+        examples.setdefault(block["intent"], []).extend(texts)
+    return examples
+
+
+def read_lines(path: Path) -> list[str]:
+    """Return the non-empty, non-comment lines of a text file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def router_examples(data_dir: Path, faq_texts: list[str]) -> dict[str, list[str]]:
+    """Return label → texts for the router: conversational intents, banking, out_of_scope."""
+    from bot.nlu.router import BANKING, OUT_OF_SCOPE
+
+    examples = read_rasa_nlu(data_dir / "nlu.yml")
+    examples[BANKING] = [*faq_texts, *read_lines(data_dir / "router" / "banking.txt")]
+    examples[OUT_OF_SCOPE] = read_lines(data_dir / "router" / "out_of_scope.txt")
+    return examples

@@ -1,0 +1,1 @@
+"""Sentence encoder and the faiss index over FAQ phrasings."""

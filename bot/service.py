@@ -1,0 +1,171 @@
+"""The bot service over HTTP: Rasa's NLU (/model/parse), the actions webhook, tickets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import (
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+)
+
+from bot.decision import ANSWER, Decision
+from bot.errors import BotError
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+class BadRequest(BotError):
+    """The request body is not what the endpoint takes."""
+
+    status_code = 400
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest("request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return body
+
+
+def _string_field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string")
+    return value
+
+
+def parse_reply(decision: Decision, services: Services) -> dict[str, Any]:
+    """Return Rasa's parse JSON for a decision, plus the keys our actions read."""
+    faq = services.index.current.entries.get(decision.faq_key or "")
+    confidence = round(decision.confidence, 4)
+    return {
+        "text": decision.text,
+        "intent": {"name": decision.rasa_intent, "confidence": confidence},
+        "intent_ranking": [{"name": decision.rasa_intent, "confidence": confidence}],
+        "entities": [{"entity": k, "value": v} for k, v in decision.entities.items()],
+        "decision": decision.decision,
+        "faq_key": decision.faq_key,
+        "answer": faq.answer if faq is not None and decision.decision == ANSWER else None,
+        "candidates": [c.as_dict() for c in decision.candidates],
+    }
+
+
+def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
+    """Return the bot service app using these collaborators.
+
+    Args:
+        services: the stores, encoder, router and index to serve.
+        watch_faqs: poll the database and swap in a rebuilt index when FAQs change.
+    """
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(services.settings.reload_interval)
+            try:
+                await run_in_threadpool(services.index.refresh)
+            except Exception:
+                logger.exception("could not check for FAQ changes")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        await run_in_threadpool(services.warm_up)
+        watcher = asyncio.create_task(watch()) if watch_faqs else None
+        yield
+        if watcher is not None:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
+
+    app = FastAPI(title="Bramblewood Bank assistant", lifespan=lifespan)
+    app.state.services = services
+    executor = ActionExecutor()
+    executor.register_package("actions")
+
+    @app.exception_handler(BotError)
+    async def bot_error(_request: Request, exc: BotError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": "invalid request", "detail": exc.errors()}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "faqs": len(services.index.current)}
+
+    @app.post("/model/parse")
+    async def model_parse(request: Request) -> dict[str, Any]:
+        text = _string_field(await _json_object(request), "text")
+        decision = await run_in_threadpool(services.decider.decide, text)
+        return parse_reply(decision, services)
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> JSONResponse:
+        action_call = await _json_object(request)
+        try:
+            result = await executor.run(action_call)
+        except ActionExecutionRejection as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 400)
+        except ActionNotFoundException as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 404)
+        except ActionMissingDomainException as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 449)
+        return JSONResponse(result.model_dump() if result else None)
+
+    @app.post("/tickets", status_code=201)
+    async def create_ticket(request: Request) -> dict[str, Any]:
+        body = await _json_object(request)
+        transcript = body.get("transcript", [])
+        candidates = body.get("candidates", [])
+        if not isinstance(transcript, list) or not isinstance(candidates, list):
+            raise BadRequest("'transcript' and 'candidates' must be lists")
+        ticket = await run_in_threadpool(
+            lambda: services.tickets.create_ticket(
+                conversation_id=_string_field(body, "conversation_id"),
+                reason=_string_field(body, "reason"),
+                transcript=transcript,
+                candidates=candidates,
+            )
+        )
+        return {"reference": ticket.reference}
+
+    @app.get("/tickets/{reference}")
+    def get_ticket(reference: str) -> dict[str, Any]:
+        ticket = services.tickets.get_ticket(reference=reference)
+        return {
+            "reference": ticket.reference,
+            "conversation_id": ticket.conversation_id,
+            "reason": ticket.reason,
+            "status": ticket.status,
+            "transcript": ticket.transcript,
+            "candidates": ticket.candidates,
+            "created_at": ticket.created_at.isoformat(),
+        }
+
+    @app.get("/faqs/{key}")
+    def get_faq(key: str) -> dict[str, Any]:
+        faq = services.faqs.get_faq(key=key)
+        return {"key": faq.key, "category": faq.category, "question": faq.question,
+                "answer": faq.answer}
+
+    return app

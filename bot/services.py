@@ -1,0 +1,71 @@
+"""Wiring: builds the collaborators from Settings, loading nothing at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from bot.config import Settings
+from bot.db import Database
+from bot.decision import Decider
+from bot.faq.store import FaqStore
+from bot.nlu.router import Router
+from bot.search.embedder import Embedder, bundled_model_path
+from bot.search.live import LiveIndex
+from bot.tickets import TicketStore
+
+
+def model_path(settings: Settings) -> Path:
+    """Return the encoder to use: the configured one, a tuned one if present, else the bundled one."""
+    if settings.model_path is not None:
+        return settings.model_path
+    if (settings.tuned_model_dir / "config.json").exists():
+        return settings.tuned_model_dir
+    return bundled_model_path()
+
+
+@dataclass
+class Services:
+    """Everything the HTTP service, the CLI and the evaluation share."""
+
+    settings: Settings
+
+    @cached_property
+    def db(self) -> Database:
+        """Return the database."""
+        return Database(self.settings.db_url)
+
+    @cached_property
+    def faqs(self) -> FaqStore:
+        """Return the FAQ store."""
+        return FaqStore(self.db)
+
+    @cached_property
+    def tickets(self) -> TicketStore:
+        """Return the ticket store."""
+        return TicketStore(self.db)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """Return the sentence encoder (weights load on first encode)."""
+        return Embedder(model_path(self.settings), cache_dir=self.settings.embedding_cache_dir)
+
+    @cached_property
+    def router(self) -> Router:
+        """Return the trained router."""
+        return Router.load(self.settings.router_path, fingerprint=self.embedder.fingerprint)
+
+    @cached_property
+    def index(self) -> LiveIndex:
+        """Return the live FAQ index."""
+        return LiveIndex(self.faqs, self.embedder)
+
+    @cached_property
+    def decider(self) -> Decider:
+        """Return the decision maker."""
+        return Decider(self.settings, self.embedder, self.router, self.index)
+
+    def warm_up(self) -> None:
+        """Load the model, the router and the index now rather than on the first message."""
+        self.decider.decide("warm up")

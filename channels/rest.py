@@ -1,0 +1,53 @@
+"""Rasa's REST channel, refusing malformed requests with a 400 instead of a 500.
+
+Stock RestInput calls `request.json.get(...)`, so a JSON array, a number or a
+non-string message crashes it. This subclass checks the body first; the URL stays
+/webhooks/rest/webhook.
+"""
+
+from typing import Any, Dict, Optional, Text
+
+from rasa.core.channels.rest import RestInput
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+
+# Longest sender id accepted; Rasa's tracker store keys conversations by it.
+MAX_SENDER_CHARS = 255
+
+
+def _body(request: Request) -> Dict[Text, Any]:
+    try:
+        body = request.json
+    except Exception as exc:  # sanic raises its own error type for undecodable bodies
+        raise InvalidUsage("request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise InvalidUsage("request body must be a JSON object")
+    return body
+
+
+class SafeRestInput(RestInput):
+    """The REST channel with request validation."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        sender = _body(req).get("sender")
+        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+            raise InvalidUsage(f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+        return sender
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        message = _body(req).get("message")
+        if not isinstance(message, str):
+            raise InvalidUsage("'message' must be a string")
+        return message
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        channel = _body(req).get("input_channel")
+        return channel if isinstance(channel, str) and channel else self.name()
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        metadata = _body(request).get("metadata")
+        return metadata if isinstance(metadata, dict) else None
