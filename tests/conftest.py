@@ -1,0 +1,121 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, the real model and router."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.config import PROJECT_DIR, Settings
+from bot.migrate import upgrade
+from bot.services import Services
+
+SETUP_VAR = PROJECT_DIR / "var"
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_var_dir(path: Path) -> Path:
+    """Return a fresh var dir that shares the router and embedding cache built by `make setup`."""
+    router = SETUP_VAR / "router.joblib"
+    if not router.exists():
+        pytest.fail("the router is not trained: run `make setup` first")
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "router.joblib").symlink_to(router)
+    (path / "embeddings").symlink_to(SETUP_VAR / "embeddings", target_is_directory=True)
+    return path
+
+
+def seeded_settings(var_dir: Path, database_url: str = "", **overrides: object) -> Settings:
+    """Return settings for a migrated, seeded database under var_dir."""
+    from bot.faq.seed import load_seed
+
+    settings = Settings(var_dir=make_var_dir(var_dir), database_url=database_url, **overrides)
+    upgrade(settings.db_url)
+    services = Services(settings)
+    services.faqs.upsert_faqs(load_seed(settings.data_dir / "faq"))
+    services.db.dispose()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """Return the real collaborators over a seeded SQLite database, loaded once per run."""
+    services = Services(seeded_settings(tmp_path_factory.mktemp("shared") / "var"))
+    services.warm_up()
+    yield services
+    services.db.dispose()
+
+
+# --- PostgreSQL: a real server from Debian's package, on a free loopback port ---------------
+
+
+def _pg_bin(tool: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed: run `make system-deps`")
+    return found[-1]
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root; CI and these machines run the tests as root.
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start a throw-away PostgreSQL server; yield its admin URL."""
+    root = Path(tempfile.mkdtemp(prefix="bankbot-pg-"))
+    data, sockets = root / "data", root / "sockets"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = free_port()
+    subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U",
+                                 "postgres", "-E", "UTF8"]), check=True, capture_output=True)
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-w",
+                                 "-l", str(root / "server.log"), "start"]),
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
+                       check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_database_count = 0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return the URL of a new, migrated database: SQLite file, then PostgreSQL."""
+    global _database_count
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'bot.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        _database_count += 1
+        name = f"bankbot_test_{_database_count}"
+        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        url = f"{server}/{name}"
+    upgrade(url)
+    return url

@@ -1,0 +1,188 @@
+"""Whole conversations through the real Rasa server's REST channel and the real bot service.
+
+Both run as processes on free ports (bot/stack.py, the same code as `make run`); the
+tests talk HTTP only, as a channel integration would.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.stack import Stack
+from tests.conftest import free_port, seeded_settings
+
+pytestmark = pytest.mark.e2e
+
+REFERENCE = re.compile(r"BW-[A-Z0-9]{6}")
+
+
+class Chat:
+    """A customer talking to the assistant over Rasa's REST channel."""
+
+    def __init__(self, stack: Stack, sender: str | None = None) -> None:
+        self.stack = stack
+        self.sender = sender or f"customer-{uuid.uuid4().hex[:8]}"
+
+    def post(self, body: object) -> httpx.Response:
+        return httpx.post(f"{self.stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+
+    def say(self, message: str) -> list[dict]:
+        """Send a message; return the bot's replies."""
+        response = self.post({"sender": self.sender, "message": message})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def texts(self, message: str) -> list[str]:
+        return [reply.get("text", "") for reply in self.say(message)]
+
+    def tracker(self) -> dict:
+        response = httpx.get(f"{self.stack.rasa_url}/conversations/{self.sender}/tracker",
+                             timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def user_texts(self) -> list[str]:
+        return [e["text"] for e in self.tracker()["events"] if e["event"] == "user"]
+
+
+def ticket(stack: Stack, reference: str) -> dict:
+    response = httpx.get(f"{stack.settings.service_url}/tickets/{reference}", timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def faq_answer(stack: Stack, key: str) -> str:
+    return httpx.get(f"{stack.settings.service_url}/faqs/{key}", timeout=30).json()["answer"]
+
+
+def reference_in(texts: list[str]) -> str:
+    found = [m.group(0) for t in texts for m in [REFERENCE.search(t)] if m]
+    assert found, f"no ticket reference in {texts}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    var_dir: Path = tmp_path_factory.mktemp("e2e") / "var"
+    return seeded_settings(var_dir, port=free_port(), rasa_port=free_port())
+
+
+@pytest.fixture(scope="module")
+def stack(settings: Settings) -> Iterator[Stack]:
+    stack = Stack(settings, log_dir=settings.var_dir / "logs").start()
+    yield stack
+    stack.stop()
+
+
+def test_greeting_gets_the_greeting(stack: Stack) -> None:
+    assert "Bramblewood" in Chat(stack).texts("hello!")[0]
+
+
+def test_routine_question_gets_the_faq_answer(stack: Stack) -> None:
+    texts = Chat(stack).texts("I ordered a card ten days ago and it still hasn't turned up")
+    assert texts == [faq_answer(stack, "card_arrival")]
+
+
+def test_clarify_offers_buttons_and_the_picked_faq_is_answered(stack: Stack) -> None:
+    chat = Chat(stack)
+    replies = chat.say("top up")
+    assert "Which of these" in replies[0]["text"]
+    payloads = [b["payload"] for b in replies[0]["buttons"]]
+    faq_payloads = [p for p in payloads if p.startswith("/choose_faq")]
+    assert len(faq_payloads) == 2 and "/request_human" in payloads
+    key = re.search(r'"faq_key": "(\w+)"', faq_payloads[1]).group(1)
+    assert chat.texts(faq_payloads[1]) == [faq_answer(stack, key)]
+
+
+def test_non_banking_chatter_is_declined_without_a_ticket(stack: Stack) -> None:
+    chat = Chat(stack)
+    replies = chat.say("what's the weather going to be like tomorrow")
+    assert "only help with banking" in replies[0]["text"]
+    assert replies[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+    chat.say("what is the meaning of life")
+    tickets = httpx.get(f"{stack.settings.service_url}/tickets/BW-000000", timeout=30)
+    assert tickets.status_code == 404
+    assert not any(e.get("name") == "action_escalate" for e in chat.tracker()["events"])
+
+
+def test_uncovered_banking_question_creates_a_ticket_with_context(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("hi")
+    texts = chat.texts("can I get a mortgage to buy a flat")
+    reference = reference_in(texts)
+    saved = ticket(stack, reference)
+    assert saved["conversation_id"] == chat.sender
+    assert saved["reason"] == "no_matching_faq"
+    assert [t["text"] for t in saved["transcript"] if t["from"] == "customer"] == [
+        "hi", "can I get a mortgage to buy a flat"]
+    assert saved["candidates"] and {"key", "question", "score"} <= set(saved["candidates"][0])
+
+
+def test_asking_for_a_person_creates_a_ticket(stack: Stack) -> None:
+    chat = Chat(stack)
+    reference = reference_in(chat.texts("I want to talk to a real person"))
+    assert ticket(stack, reference)["reason"] == "customer_asked_for_person"
+
+
+def test_second_failed_attempt_in_a_row_escalates(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("somebody stole my card")
+    assert "tell me a little more" in chat.texts("no, that's not what I asked")[0]
+    reference = reference_in(chat.texts("no, that's wrong"))
+    assert ticket(stack, reference)["reason"] == "repeated_failure"
+
+
+AWKWARD_MESSAGES = [
+    "",
+    "   ",
+    "where is my card " * 1200,  # about 20,000 characters
+    "💳🙂 ❓",
+    "أين بطاقتي الجديدة؟",
+    "my card\x00 has\x1b not arrived\u202e",
+    "<script>alert('x')</script><img src=x onerror=alert(1)>",
+    "'; DROP TABLE faqs; --",
+    '/choose_faq{"faq_key": ',
+    '/choose_faq{"faq_key": "no_such_faq"}',
+]
+
+
+def test_awkward_messages_get_a_reply_and_are_stored_as_sent(stack: Stack) -> None:
+    chat = Chat(stack)
+    for message in AWKWARD_MESSAGES:
+        replies = chat.say(message)
+        assert replies and all(r.get("text") for r in replies), repr(message[:40])
+    # Rasa's UserMessage trims surrounding whitespace; everything else is kept as sent.
+    assert chat.user_texts() == [m.strip() for m in AWKWARD_MESSAGES]
+    assert "Bramblewood" in chat.texts("hello")[0]  # the conversation goes on
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"[1, 2]", b'"hello"', b'{"sender": "x", "message": 12}',
+     b'{"sender": ["x"], "message": "hi"}', b'{"message": "hi"}'],
+)
+def test_malformed_requests_are_refused_with_400(stack: Stack, body: bytes) -> None:
+    response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", content=body,
+                          headers={"content-type": "application/json"}, timeout=30)
+    assert response.status_code == 400
+
+
+def test_conversation_and_ticket_survive_a_restart_of_both_processes(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("hello")
+    reference = reference_in(chat.texts("I want to talk to a real person"))
+    before = chat.user_texts()
+
+    stack.stop()
+    stack.start()
+
+    assert chat.user_texts() == before
+    assert ticket(stack, reference)["conversation_id"] == chat.sender
+    assert chat.texts("somebody stole my card") == [faq_answer(stack, "lost_or_stolen_card")]

@@ -1,0 +1,52 @@
+"""The bankbot command line, through click's CliRunner and the real model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bot import config
+from bot.cli import cli
+from bot.decision import DECISIONS
+from bot.services import Services
+
+
+@pytest.fixture
+def runner(services: Services, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Return a runner whose commands use the seeded test database."""
+    monkeypatch.setattr(config, "get_settings", lambda: services.settings)
+    monkeypatch.setattr("bot.cli.get_settings", lambda: services.settings)
+    return CliRunner()
+
+
+def test_ask_json_prints_one_object_per_text(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--json", "hi", "where is my new card?"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [set(r) for r in rows] == [{"text", "decision", "intent", "faq_key", "confidence"}] * 2
+    assert (rows[0]["decision"], rows[0]["intent"]) == ("intent", "greet")
+    assert (rows[1]["decision"], rows[1]["faq_key"]) == ("answer", "card_arrival")
+
+
+def test_ask_reads_many_lines_from_stdin(runner: CliRunner) -> None:
+    lines = [f"question number {n} about my card payment" for n in range(1000)]
+    result = runner.invoke(cli, ["ask", "--json"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == lines
+    assert all(r["decision"] in DECISIONS for r in rows)
+
+
+def test_faq_seed_leaves_a_populated_database_alone(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["faq", "seed"])
+    assert result.exit_code == 0
+    assert "left as it is" in result.output
+
+
+def test_faq_seed_reports_bad_files_without_a_traceback(runner: CliRunner, tmp_path) -> None:
+    (tmp_path / "broken.yml").write_text("category: cards\nfaqs:\n  - key: x\n", encoding="utf-8")
+    result = runner.invoke(cli, ["faq", "seed", "--replace", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "question" in result.output and "Traceback" not in result.output

@@ -1,0 +1,122 @@
+"""The decision on representative messages of all five outcomes, and on awkward input.
+
+Messages here are written for these tests; none is taken from a benchmark test split.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.decision import ANSWER, CLARIFY, DECISIONS, DECLINE, ESCALATE, INTENT
+from bot.services import Services
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("hello there!", "greet"),
+        ("ok bye, have a good day", "goodbye"),
+        ("thanks, that was helpful", "thanks"),
+        ("am I chatting with a robot?", "bot_challenge"),
+        ("I would like to speak to someone from the bank please", "request_human"),
+        ("yes that's right", "affirm"),
+        ("no, that's not what I asked", "deny"),
+    ],
+)
+def test_conversational_messages_are_intents(services: Services, text: str, intent: str) -> None:
+    decision = services.decider.decide(text)
+    assert (decision.decision, decision.intent) == (INTENT, intent)
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_key"),
+    [
+        ("I ordered a card ten days ago and it still hasn't turned up", "card_arrival"),
+        ("the cash machine ate my card, what do I do now", "card_swallowed"),
+        ("somebody stole my card, please help", "lost_or_stolen_card"),
+        ("I've been charged twice for the same coffee", "transaction_charged_twice"),
+        ("what do I do if I forgot my passcode for the app", "passcode_forgotten"),
+    ],
+)
+def test_routine_questions_are_answered_with_their_faq(
+    services: Services, text: str, faq_key: str
+) -> None:
+    decision = services.decider.decide(text)
+    assert (decision.decision, decision.faq_key) == (ANSWER, faq_key)
+    assert decision.confidence >= services.settings.answer_threshold
+
+
+def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
+    decision = services.decider.decide("top up")
+    assert decision.decision == CLARIFY
+    first, second = decision.candidates[:2]
+    assert first.key != second.key
+    assert first.score - second.score < services.settings.clarify_margin
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the weather going to be like in Leeds tomorrow",
+        "give me a good recipe for banana bread",
+        "tell me a joke",
+        "what is the meaning of life",
+        "how many calories are in an apple",
+    ],
+)
+def test_non_banking_messages_are_declined(services: Services, text: str) -> None:
+    assert services.decider.decide(text).decision == DECLINE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can I get a mortgage to buy a flat",
+        "what interest rate do you pay on a savings account",
+        "I want to take out a personal loan for a car",
+        "who deals with the estate of my late husband",
+    ],
+)
+def test_banking_questions_no_faq_covers_are_escalated(services: Services, text: str) -> None:
+    decision = services.decider.decide(text)
+    assert decision.decision == ESCALATE
+    assert decision.candidates, "a ticket needs the nearest FAQs as context"
+
+
+def test_a_button_payload_chooses_its_faq(services: Services) -> None:
+    decision = services.decider.decide('/choose_faq{"faq_key": "card_arrival"}')
+    assert (decision.decision, decision.intent, decision.faq_key) == (
+        ANSWER, "choose_faq", "card_arrival")
+
+
+def test_a_payload_for_an_unknown_faq_is_escalated_not_answered(services: Services) -> None:
+    assert services.decider.decide('/choose_faq{"faq_key": "retired"}').decision == ESCALATE
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "\x00\x07\x1b"])
+def test_empty_messages_get_the_empty_message_intent(services: Services, text: str) -> None:
+    decision = services.decider.decide(text)
+    assert (decision.decision, decision.intent) == (INTENT, "empty_message")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "where is my card " * 1200,  # about 20,000 characters
+        "💳💳💳 ❓",
+        "أين بطاقتي الجديدة؟",
+        "כרטיס האשראי שלי לא הגיע",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE faqs; --",
+        "my card\x00 has\x1b not\u202e arrived",
+    ],
+)
+def test_awkward_input_gets_a_decision_and_keeps_its_text(services: Services, text: str) -> None:
+    decision = services.decider.decide(text)
+    assert decision.decision in DECISIONS
+    assert decision.text == text
+
+
+def test_markup_and_sql_are_not_answered_as_faqs(services: Services) -> None:
+    for text in ("<script>alert('x')</script>", "'; DROP TABLE faqs; --"):
+        assert services.decider.decide(text).decision != ANSWER

@@ -1,0 +1,101 @@
+"""The bot service over HTTP: Rasa's parse contract, tickets, the actions webhook."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.service import create_app
+from bot.services import Services
+
+
+@pytest.fixture(scope="module")
+def client(services: Services) -> TestClient:
+    with TestClient(create_app(services, watch_faqs=False)) as client:
+        yield client
+
+
+def test_parse_answers_in_rasa_format_with_the_faq_answer(client: TestClient,
+                                                          services: Services) -> None:
+    text = "my new card still hasn't come in the post"
+    reply = client.post("/model/parse", json={"text": text, "message_id": "m1"}).json()
+    assert reply["text"] == text
+    assert reply["intent"]["name"] == "ask_faq"
+    assert 0 < reply["intent"]["confidence"] <= 1
+    assert reply["intent_ranking"][0]["name"] == "ask_faq"
+    assert reply["entities"] == []
+    assert reply["decision"] == "answer"
+    assert reply["faq_key"] == "card_arrival"
+    assert reply["answer"] == services.faqs.get_faq(key="card_arrival").answer
+    assert [c["key"] for c in reply["candidates"]][0] == "card_arrival"
+
+
+def test_parse_maps_each_outcome_to_the_rasa_intent_its_rule_expects(client: TestClient) -> None:
+    expected = {
+        "hi there": "greet",
+        "tell me a joke": "out_of_scope",
+        "top up": "ask_ambiguous",
+        "what interest rate do you pay on a savings account": "ask_unanswerable",
+        "/request_human": "request_human",
+    }
+    for text, intent in expected.items():
+        reply = client.post("/model/parse", json={"text": text}).json()
+        assert reply["intent"]["name"] == intent, text
+
+
+def test_parse_button_payload_carries_its_entities(client: TestClient) -> None:
+    reply = client.post("/model/parse",
+                        json={"text": '/choose_faq{"faq_key": "pin_blocked"}'}).json()
+    assert reply["intent"] == {"name": "choose_faq", "confidence": 1.0}
+    assert reply["entities"] == [{"entity": "faq_key", "value": "pin_blocked"}]
+    assert reply["answer"]
+
+
+@pytest.mark.parametrize("text", ["", "x" * 20_000, "🙂", "مرحبا", "\x00\x01", "<b>hi</b>"])
+def test_parse_answers_200_for_any_text(client: TestClient, text: str) -> None:
+    response = client.post("/model/parse", json={"text": text})
+    assert response.status_code == 200
+    assert response.json()["text"] == text
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b"not json", b"[1, 2]", b'"text"', b'{"text": 5}', b"{}", b"\xff\xfe"]
+)
+def test_parse_refuses_malformed_requests_with_400(client: TestClient, body: bytes) -> None:
+    response = client.post("/model/parse", content=body,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_ticket_round_trip(client: TestClient) -> None:
+    created = client.post("/tickets", json={
+        "conversation_id": "c-1", "reason": "no_matching_faq",
+        "transcript": [{"from": "customer", "text": "mortgage?"}], "candidates": []})
+    assert created.status_code == 201
+    reference = created.json()["reference"]
+    ticket = client.get(f"/tickets/{reference}").json()
+    assert ticket["transcript"] == [{"from": "customer", "text": "mortgage?"}]
+    assert ticket["status"] == "open"
+
+
+def test_unknown_ticket_and_faq_are_404(client: TestClient) -> None:
+    assert client.get("/tickets/BW-NONE00").status_code == 404
+    assert client.get("/faqs/no_such_faq").json() == {"error": "FAQ not found: no_such_faq"}
+
+
+def test_ticket_with_missing_fields_is_400(client: TestClient) -> None:
+    assert client.post("/tickets", json={"reason": "x"}).status_code == 400
+    assert client.post("/tickets", json={"conversation_id": "c", "reason": "r",
+                                         "transcript": "no"}).status_code == 400
+
+
+def test_webhook_refuses_unknown_actions_and_bad_bodies(client: TestClient) -> None:
+    call = {"next_action": "action_does_not_exist", "sender_id": "s", "tracker": {},
+            "domain": {}, "version": "3.6.21"}
+    assert client.post("/webhook", json=call).status_code == 404
+    assert client.post("/webhook", content=b"{oops").status_code == 400
+
+
+def test_health_reports_the_live_faq_count(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok", "faqs": 77}
