@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export HF_HUB_OFFLINE := 1
 RASA_DATA := --domain domain.yml --config config.yml
 
-.PHONY: db-seed help setup run shell test test-fast test-e2e lint rasa-validate rasa-train db-upgrade train system-deps clean
+.PHONY: rasa-test db-seed help setup run shell test test-fast test-e2e lint rasa-validate rasa-train db-upgrade train eval system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,15 +55,28 @@ shell: setup ## Chat with the full assistant in the terminal
 rasa-validate: $(RASA_VENV)/.installed ## Check domain, rules and config
 	$(RASA) data validate $(RASA_DATA) --data data/rules.yml --fail-on-warnings
 
+rasa-test: models/core.tar.gz ## Run the dialogue tests in tests/test_stories.yml
+	$(RASA) test core --model models/core.tar.gz --stories tests/test_stories.yml \
+		--fail-on-prediction-errors --out var/rasa-test-results
+
 rasa-train: models/core.tar.gz ## Train the Rasa core (dialogue) model
 
 train: var/router.joblib ## Train the router (conversational intents, banking, out of scope)
 
-system-deps: ## Install the Debian packages the tests need (PostgreSQL)
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; fi
+eval: setup ## Measure on BANKING77 and the OOS sets (../shared/datasets); write reports/eval.md
+	$(BOT) eval
 
-test: setup rasa-validate ## Run every test (unit, PostgreSQL, end to end through Rasa)
+system-deps: ## Install the Debian packages the tests need (PostgreSQL, Chromium)
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+
+lint: $(VENV)/.installed ## Check the code with ruff
+	$(VENV)/bin/ruff check bot actions channels tests
+
+test: setup rasa-validate rasa-test ## Run every test (unit, PostgreSQL, end to end through Rasa)
 	$(VENV)/bin/pytest -q
 
 test-fast: setup ## Run the tests that don't start Rasa

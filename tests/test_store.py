@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.errors import FaqNotFound, TicketNotFound
@@ -91,7 +92,7 @@ def test_failed_write_leaves_nothing_behind(db: Database) -> None:
     store = FaqStore(db)
     store.upsert_faqs([entry("card_arrival")])
     bad = entry("age_limit", question=None)  # NOT NULL: the whole batch must roll back
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.upsert_faqs([entry("new_faq"), bad])
     assert [f.key for f in store.list_faqs()] == ["card_arrival"]
 
