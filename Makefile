@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export HF_HUB_OFFLINE := 1
 RASA_DATA := --domain domain.yml --config config.yml
 
-.PHONY: rasa-test db-seed help setup run shell test test-fast test-e2e lint rasa-validate rasa-train db-upgrade train eval system-deps clean
+.PHONY: bench rasa-test db-seed help setup run shell test test-fast test-e2e lint rasa-validate rasa-train db-upgrade train eval system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ train: var/router.joblib ## Train the router (conversational intents, banking, o
 
 eval: setup ## Measure on BANKING77 and the OOS sets (../shared/datasets); write reports/eval.md
 	$(BOT) eval
+
+bench: setup ## Measure speed, edit-to-live, cold start and memory beside stock Rasa; write reports/bench.md
+	$(BOT) bench
 
 system-deps: ## Install the Debian packages the tests need (PostgreSQL, Chromium)
 	@missing=""; \

@@ -12,6 +12,7 @@ import click
 
 from bot.config import Settings, get_settings
 from bot.errors import BotError
+from bot.search.tune import TuneConfig
 from bot.services import Services
 
 
@@ -81,6 +82,94 @@ def faq_list() -> None:
     """Print every live FAQ: key, category and question."""
     for entry in _services().faqs.list_faqs():
         click.echo(f"{entry.key}\t{entry.category}\t{entry.question}")
+
+
+@faq.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "yaml"]), default="yaml",
+              show_default=True, help="File format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+def faq_export(fmt: str, output: Path | None) -> None:
+    """Write every FAQ, live and retired, as CSV or YAML."""
+    from bot.faq.review import ReviewStore
+    from bot.faq.transfer import export_faqs
+
+    text = export_faqs([r.version for r in ReviewStore(_services().db).list_records()], fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@faq.command("import")
+@click.option("--as", "author", required=True, help="Staff username recorded as the author.")
+@click.option("--comment", required=True, help="Why: kept in the history.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def faq_import(author: str, comment: str, path: Path) -> None:
+    """Check a CSV or YAML file as a whole and save its changes as one draft for review."""
+    from bot.faq.review import ReviewStore
+    from bot.faq.transfer import parse_import
+
+    services = _services()
+    _staff_store(services).get_user(username=author)
+    fmt = "csv" if path.suffix.lower() == ".csv" else "yaml"
+    reviews = ReviewStore(services.db)
+    changes = parse_import(path.read_text(encoding="utf-8-sig"), fmt,
+                           live=[r.version for r in reviews.list_records()])
+    if not changes:
+        click.echo("the file matches the live FAQs: nothing to import")
+        return
+    draft = reviews.create_draft(changes=changes, author=author, comment=comment, kind="import")
+    click.echo(f"draft {draft.id}: {len(changes)} FAQ(s) waiting for review")
+
+
+@faq.command("publish")
+@click.option("--as", "reviewer", required=True,
+              help="Staff username of the reviewer (not the draft's author).")
+@click.argument("draft_id", type=int)
+def faq_publish(reviewer: str, draft_id: int) -> None:
+    """Publish a pending draft; running services pick it up within a second."""
+    from bot.faq.review import ReviewStore
+    from bot.staff.accounts import REVIEWER
+
+    services = _services()
+    user = _staff_store(services).get_user(username=reviewer)
+    if not user.active or not user.can(REVIEWER):
+        raise click.ClickException(f"{reviewer} is not an active reviewer or admin")
+    result = ReviewStore(services.db).publish_draft(draft_id=draft_id, reviewer=reviewer)
+    click.echo(f"published draft {draft_id}: {', '.join(result.draft.keys)}")
+
+
+@faq.command("drafts")
+def faq_drafts() -> None:
+    """Print the drafts waiting for review: id, author, FAQs and why."""
+    from bot.faq.review import ReviewStore
+
+    for draft in ReviewStore(_services().db).list_drafts():
+        click.echo(f"{draft.id}\t{draft.author}\t{','.join(draft.keys)}\t{draft.comment}")
+
+
+def _staff_store(services: Services):  # type: ignore[no-untyped-def]
+    from bot.staff.accounts import AccountStore
+
+    return AccountStore.for_settings(services.db, services.settings)
+
+
+@cli.group(cls=_Group)
+def staff() -> None:
+    """Manage staff console accounts."""
+
+
+@staff.command("add-user")
+@click.option("--role", type=click.Choice(["editor", "reviewer", "admin"]), required=True,
+              help="editor writes drafts; reviewer also publishes; admin also manages users.")
+@click.password_option(help="The password (prompted, hidden, when not given).")
+@click.argument("username")
+def staff_add_user(role: str, password: str, username: str) -> None:
+    """Create a staff console user, e.g. the first admin."""
+    user = _staff_store(_services()).add_user(username=username, password=password, role=role)
+    click.echo(f"added {user.username} ({user.role})")
 
 
 @cli.command()
@@ -178,3 +267,115 @@ def shell(rasa_port: int | None) -> None:
         pass
     finally:
         stack.stop()
+
+
+@cli.command()
+@click.option("--epochs", type=int, default=TuneConfig.epochs, show_default=True,
+              help="Passes over the FAQ phrasings.")
+@click.option("--batch-size", type=int, default=TuneConfig.batch_size, show_default=True,
+              help="FAQs per batch (one phrasing pair each).")
+@click.option("--learning-rate", type=float, default=TuneConfig.learning_rate, show_default=True,
+              help="AdamW peak learning rate.")
+@click.option("--holdout", type=float, default=0.1, show_default=True,
+              help="Share of each FAQ's alternates kept out of tuning, for validation and "
+                   "`bankbot fit-thresholds`.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to save the tuned encoder (default: var/model-tuned).")
+def tune(epochs: int, batch_size: int, learning_rate: float, holdout: float,
+         out: Path | None) -> None:
+    """Fine-tune the encoder on the seed FAQ phrasings; then rerun `bankbot train`."""
+    from bot.evaluation.tuning import run_tune
+
+    settings = get_settings()
+    config = TuneConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate)
+    report = run_tune(settings, config, holdout=holdout, out=out or settings.tuned_model_dir)
+    click.echo(report)
+
+
+@cli.command("eval")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for eval.json, eval.md and the figures.")
+def eval_(out: Path) -> None:
+    """Measure the assistant on BANKING77 and the OOS sets (BOT_DATASETS_DIR); write a report."""
+    from bot.evaluation.benchmark import Bench, run_benchmarks
+    from bot.evaluation.report import write_report
+
+    services = _services()
+    if not services.settings.datasets_dir.is_dir():
+        raise click.ClickException(f"no data sets at {services.settings.datasets_dir} "
+                                   "(set BOT_DATASETS_DIR)")
+    bench = Bench(services.settings, services.embedder, services.router)
+    report = run_benchmarks(bench)
+    for path in write_report(report, out):
+        click.echo(f"wrote {path}", err=True)
+    b77 = report["banking77"]
+    click.echo(f"BANKING77 test top-1 {b77['top1_accuracy']:.2%}, macro-F1 {b77['macro_f1']:.2%}, "
+               f"answered wrong {b77['decisions']['answered_wrong']:.2%}")
+
+
+@cli.command("fit-thresholds")
+@click.option("--dry-run", is_flag=True, help="Print the fitted values without writing the file.")
+def fit_thresholds(dry_run: bool) -> None:
+    """Fit bot/thresholds.yml on train/valid data (held-out FAQ phrasings, CLINC150 val)."""
+    from bot.config import THRESHOLDS_FILE
+    from bot.evaluation.fitting import fit, write_thresholds
+
+    services = _services()
+    values, report = fit(services.settings, services.embedder, services.router)
+    click.echo(json.dumps({"thresholds": values, "validation": report}, indent=2))
+    if not dry_run:
+        write_thresholds(THRESHOLDS_FILE, values, report, str(services.embedder.model_path))
+        click.echo(f"wrote {THRESHOLDS_FILE}", err=True)
+
+
+@cli.command()
+@click.option("--queries", default=1000, show_default=True,
+              help="BANKING77 test queries timed one at a time.")
+@click.option("--messages", default=320, show_default=True,
+              help="Messages sent per end-to-end load run.")
+@click.option("--runs", default=3, show_default=True, help="Repetitions of each measurement.")
+@click.option("--stock/--no-stock", default=True, show_default=True,
+              help="Also measure a stock Rasa assistant (default pipeline) side by side.")
+@click.option("--stock-epochs", default=5, show_default=True,
+              help="DIET and ResponseSelector epochs for stock Rasa.")
+@click.option("--stock-examples", default=10, show_default=True,
+              help="Training examples per FAQ for stock Rasa.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Where to write bench.json, bench.md and the plot.")
+def bench(queries: int, messages: int, runs: int, stock: bool, stock_epochs: int,
+          stock_examples: int, out: Path) -> None:
+    """Measure latency, throughput, edit-to-live, cold start and memory (and stock Rasa)."""
+    from bot.bench.report import write_reports
+    from bot.bench.run import BenchConfig, run_bench
+
+    config = BenchConfig(queries=queries, messages_per_load=messages, runs=runs, stock=stock,
+                         stock_epochs=stock_epochs, stock_examples_per_faq=stock_examples)
+    report = run_bench(get_settings(), config, lambda line: click.echo(line, err=True))
+    click.echo(f"wrote {write_reports(report, out)}")
+
+
+@cli.group(cls=_Group)
+def feedback() -> None:
+    """Read customers' ratings of the assistant's answers (the chat widget's 👍/👎)."""
+
+
+@feedback.command("list")
+@click.option("--rating", type=click.Choice(["up", "down"]), help="Only ratings of this kind.")
+@click.option("--conversation", help="Only this conversation (the widget's session id).")
+@click.option("--limit", type=int, default=50, show_default=True, help="Most recent ratings shown.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def feedback_list(rating: str | None, conversation: str | None, limit: int, as_json: bool) -> None:
+    """Print ratings, newest first: time, rating, conversation, question and rated answer."""
+    from bot.feedback import FeedbackStore
+
+    rows = FeedbackStore(_services().db).list_feedback(
+        conversation_id=conversation, rating=rating, limit=limit)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps({
+                "conversation_id": row.conversation_id, "message_id": row.message_id,
+                "rating": row.rating, "question": row.question, "message": row.message,
+                "updated_at": row.updated_at.isoformat()}, ensure_ascii=False))
+        else:
+            click.echo(f"{row.updated_at:%Y-%m-%d %H:%M}\t{row.rating}\t{row.conversation_id}\t"
+                       f"{row.question}\t{row.message}")

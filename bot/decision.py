@@ -17,7 +17,7 @@ from bot.nlu.payload import parse_payload
 from bot.nlu.router import BANKING, OUT_OF_SCOPE, Router
 from bot.search.embedder import Embedder
 from bot.search.index import Candidate
-from bot.search.live import LiveIndex
+from bot.search.live import FixedIndex, LiveIndex
 
 ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT = "answer", "clarify", "decline", "escalate", "intent"
 DECISIONS = (ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT)
@@ -73,7 +73,9 @@ def clean_text(text: str, *, limit: int) -> str:
 class Decider:
     """Turns a message into a Decision using the router, the live FAQ index and thresholds."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, router: Router, index: LiveIndex):
+    def __init__(
+        self, settings: Settings, embedder: Embedder, router: Router, index: LiveIndex | FixedIndex
+    ):
         self.settings = settings
         self.embedder = embedder
         self.router = router
@@ -81,14 +83,32 @@ class Decider:
 
     def decide(self, text: str) -> Decision:
         """Return the decision for one message."""
+        settled = self._decide_without_model(text)
+        if isinstance(settled, Decision):
+            return settled
+        return self.decide_encoded(text, self.embedder.encode_one(settled))
+
+    def decide_many(self, texts: list[str], *, batch_size: int = 64) -> list[Decision]:
+        """Return the decision for each message, encoding them in batches (same outcomes)."""
+        settled = [self._decide_without_model(text) for text in texts]
+        pending = [i for i, s in enumerate(settled) if not isinstance(s, Decision)]
+        decisions: list[Decision | str] = list(settled)
+        for start in range(0, len(pending), batch_size):
+            chunk = pending[start:start + batch_size]
+            vectors = self.embedder.encode_uncached([str(settled[i]) for i in chunk])
+            for i, vector in zip(chunk, vectors):
+                decisions[i] = self.decide_encoded(texts[i], vector)
+        return [d for d in decisions if isinstance(d, Decision)]
+
+    def _decide_without_model(self, text: str) -> Decision | str:
+        """Return the decision if no model is needed (payloads, empty text), else the clean text."""
         payload = parse_payload(text)
         if payload is not None:
             return self._decide_payload(text, payload.intent, payload.entities)
         cleaned = clean_text(text, limit=self.settings.max_message_chars)
         if not cleaned:
             return Decision(text=text, decision=INTENT, intent=EMPTY_MESSAGE, confidence=1.0)
-        vector = self.embedder.encode_one(cleaned)
-        return self._decide_vector(text, vector)
+        return cleaned
 
     def _decide_payload(self, text: str, intent: str, entities: dict[str, Any]) -> Decision:
         key = entities.get("faq_key")
@@ -99,7 +119,8 @@ class Decider:
             return Decision(text, ESCALATE, confidence=0.0, entities=entities)
         return Decision(text, INTENT, intent, None, 1.0, entities=entities)
 
-    def _decide_vector(self, text: str, vector) -> Decision:  # type: ignore[no-untyped-def]
+    def decide_encoded(self, text: str, vector) -> Decision:  # type: ignore[no-untyped-def]
+        """Return the decision for a message already cleaned and encoded (batch evaluation)."""
         s = self.settings
         routed = self.router.predict(vector)
         if routed.label not in (BANKING, OUT_OF_SCOPE) and routed.probability >= s.intent_threshold:

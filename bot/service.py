@@ -19,9 +19,11 @@ from rasa_sdk.interfaces import (
     ActionNotFoundException,
 )
 
-from bot.decision import ANSWER, Decision
+from bot.console import create_console
+from bot.decision import ANSWER, DECLINE, ESCALATE, Decision
 from bot.errors import BotError
 from bot.services import Services
+from bot.widget import mount_widget
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,10 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
     async def model_parse(request: Request) -> dict[str, Any]:
         text = _string_field(await _json_object(request), "text")
         decision = await run_in_threadpool(services.decider.decide, text)
+        if decision.decision in (ESCALATE, DECLINE) and decision.candidates:
+            # Free text only (button payloads score no candidates); feeds the console's inbox.
+            await run_in_threadpool(services.inbox.record, text=text, decision=decision.decision,
+                                    faq_key=decision.faq_key, score=decision.confidence)
         return parse_reply(decision, services)
 
     @app.post("/webhook")
@@ -168,4 +174,6 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
         return {"key": faq.key, "category": faq.category, "question": faq.question,
                 "answer": faq.answer}
 
+    mount_widget(app, services)  # the chat widget, its demo page at / and POST /feedback
+    app.mount("/staff", create_console(services))
     return app

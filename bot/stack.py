@@ -27,6 +27,15 @@ RASA_QUIET_ENV = {
 }
 
 
+def link_trained_artifacts(source_var: Path, var_dir: Path) -> Path:
+    """Make var_dir share source_var's trained router and embedding cache (tests, benchmarks)."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("router.joblib", "embeddings", "model-tuned", "encoder-onnx"):
+        if (source_var / name).exists() and not (var_dir / name).exists():
+            (var_dir / name).symlink_to((source_var / name).resolve())
+    return var_dir
+
+
 class StackError(RuntimeError):
     """A process of the stack did not start or died."""
 
@@ -47,6 +56,7 @@ def bot_env(settings: Settings) -> dict[str, str]:
         **os.environ,
         "BOT_HOST": settings.host,
         "BOT_PORT": str(settings.port),
+        "BOT_RASA_PORT": str(settings.rasa_port),  # the widget's demo page connects there
         "BOT_VAR_DIR": str(settings.var_dir),
         "BOT_DATABASE_URL": settings.db_url,
     }

@@ -32,6 +32,8 @@ class Ticket(Base):
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+    closed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class TicketView:
     transcript: list[dict[str, Any]]
     candidates: list[dict[str, Any]]
     created_at: datetime
+    note: str = ""
+    closed_by: str | None = None
+    closed_at: datetime | None = None
 
 
 def _view(ticket: Ticket) -> TicketView:
@@ -56,6 +61,9 @@ def _view(ticket: Ticket) -> TicketView:
         transcript=list(ticket.transcript),
         candidates=list(ticket.candidates),
         created_at=ticket.created_at,
+        note=ticket.note,
+        closed_by=ticket.closed_by,
+        closed_at=ticket.closed_at,
     )
 
 
@@ -101,10 +109,24 @@ class TicketStore:
                 raise TicketNotFound(reference=reference)
             return _view(ticket)
 
-    def list_tickets(self, *, conversation_id: str | None = None) -> list[TicketView]:
-        """Return tickets, newest first, optionally of one conversation."""
+    def list_tickets(
+        self, *, conversation_id: str | None = None, status: str | None = None
+    ) -> list[TicketView]:
+        """Return tickets, newest first, optionally of one conversation or one status."""
         query = select(Ticket).order_by(Ticket.id.desc())
         if conversation_id is not None:
             query = query.where(Ticket.conversation_id == conversation_id)
+        if status is not None:
+            query = query.where(Ticket.status == status)
         with self.db.session() as session:
             return [_view(t) for t in session.scalars(query)]
+
+    def close_ticket(self, *, reference: str, note: str, closed_by: str) -> TicketView:
+        """Close an open ticket with a note saying how it was resolved."""
+        with self.db.session() as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
+            if ticket is None:
+                raise TicketNotFound(reference=reference)
+            ticket.status, ticket.note = "closed", note
+            ticket.closed_by, ticket.closed_at = closed_by, utcnow()
+            return _view(ticket)

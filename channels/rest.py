@@ -5,7 +5,7 @@ non-string message crashes it. This subclass checks the body first; the URL stay
 /webhooks/rest/webhook.
 """
 
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage
@@ -15,7 +15,7 @@ from sanic.request import Request
 MAX_SENDER_CHARS = 255
 
 
-def _body(request: Request) -> Dict[Text, Any]:
+def _body(request: Request) -> dict[str, Any]:
     try:
         body = request.json
     except Exception as exc:  # sanic raises its own error type for undecodable bodies
@@ -29,25 +29,26 @@ class SafeRestInput(RestInput):
     """The REST channel with request validation."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
-    async def _extract_sender(self, req: Request) -> Optional[Text]:
+    async def _extract_sender(self, req: Request) -> str | None:
         sender = _body(req).get("sender")
         if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-            raise InvalidUsage(f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+            raise InvalidUsage(
+                f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
         return sender
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
+    def _extract_message(self, req: Request) -> str | None:
         message = _body(req).get("message")
         if not isinstance(message, str):
             raise InvalidUsage("'message' must be a string")
         return message
 
-    def _extract_input_channel(self, req: Request) -> Text:
+    def _extract_input_channel(self, req: Request) -> str:
         channel = _body(req).get("input_channel")
         return channel if isinstance(channel, str) and channel else self.name()
 
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
         metadata = _body(request).get("metadata")
         return metadata if isinstance(metadata, dict) else None

@@ -17,8 +17,13 @@ from sqlalchemy import create_engine, text
 from bot.config import PROJECT_DIR, Settings
 from bot.migrate import upgrade
 from bot.services import Services
+from bot.stack import Stack, link_trained_artifacts
 
 SETUP_VAR = PROJECT_DIR / "var"
+# Debian's chromium (`make system-deps`); Playwright's own browser download is not reachable
+# from these machines, so its Python package drives the system browser.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def free_port() -> int:
@@ -30,13 +35,9 @@ def free_port() -> int:
 
 def make_var_dir(path: Path) -> Path:
     """Return a fresh var dir that shares the router and embedding cache built by `make setup`."""
-    router = SETUP_VAR / "router.joblib"
-    if not router.exists():
+    if not (SETUP_VAR / "router.joblib").exists():
         pytest.fail("the router is not trained: run `make setup` first")
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "router.joblib").symlink_to(router)
-    (path / "embeddings").symlink_to(SETUP_VAR / "embeddings", target_is_directory=True)
-    return path
+    return link_trained_artifacts(SETUP_VAR, path)
 
 
 def seeded_settings(var_dir: Path, database_url: str = "", **overrides: object) -> Settings:
@@ -119,3 +120,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"{server}/{name}"
     upgrade(url)
     return url
+
+
+# --- The whole assistant and a browser, for end-to-end tests ---------------------------------
+
+
+def running_stack(settings: Settings) -> Iterator[Stack]:
+    """Yield the bot service and Rasa started with these settings; stop both afterwards."""
+    stack = Stack(settings, log_dir=settings.var_dir / "logs").start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Return headless Debian Chromium driven by Playwright, shared by the whole run."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

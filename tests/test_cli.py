@@ -50,3 +50,22 @@ def test_faq_seed_reports_bad_files_without_a_traceback(runner: CliRunner, tmp_p
     result = runner.invoke(cli, ["faq", "seed", "--replace", str(tmp_path)])
     assert result.exit_code == 1
     assert "question" in result.output and "Traceback" not in result.output
+
+
+def test_feedback_list_shows_widget_ratings_newest_first(runner: CliRunner,
+                                                         services: Services) -> None:
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(services.db)
+    store.rate_message(conversation_id="cli-1", message_id="m1", message="Answer one",
+                       question="q1", rating="up")
+    store.rate_message(conversation_id="cli-1", message_id="m2", message="Answer two",
+                       question="q2", rating="down")
+    result = runner.invoke(cli, ["feedback", "list", "--conversation", "cli-1", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["rating"], r["question"], r["message"]) for r in rows] == [
+        ("down", "q2", "Answer two"), ("up", "q1", "Answer one")]
+    result = runner.invoke(cli, ["feedback", "list", "--conversation", "cli-1", "--rating", "up"])
+    assert result.exit_code == 0
+    assert result.stdout.count("\n") == 1 and "Answer one" in result.stdout

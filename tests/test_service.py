@@ -27,7 +27,7 @@ def test_parse_answers_in_rasa_format_with_the_faq_answer(client: TestClient,
     assert reply["decision"] == "answer"
     assert reply["faq_key"] == "card_arrival"
     assert reply["answer"] == services.faqs.get_faq(key="card_arrival").answer
-    assert [c["key"] for c in reply["candidates"]][0] == "card_arrival"
+    assert reply["candidates"][0]["key"] == "card_arrival"
 
 
 def test_parse_maps_each_outcome_to_the_rasa_intent_its_rule_expects(client: TestClient) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -52,3 +54,26 @@ def load_seed(faq_dir: Path) -> list[FaqEntry]:
                 )
             )
     return entries
+
+
+def split_alternates(
+    entries: list[FaqEntry], *, holdout: float, seed: int = 0
+) -> tuple[list[FaqEntry], dict[str, list[str]]]:
+    """Hold out a fixed share of each FAQ's alternates, for tuning and threshold fitting.
+
+    The same seed always holds out the same phrasings, so `bankbot tune` never trains on
+    the phrasings `bankbot fit-thresholds` later measures on.
+
+    Returns:
+        The FAQs without their held-out alternates, and FAQ key → held-out alternates.
+    """
+    kept: list[FaqEntry] = []
+    held: dict[str, list[str]] = {}
+    for entry in entries:
+        ranked = sorted(entry.alternates,
+                        key=lambda t: hashlib.sha1(f"{seed}:{t}".encode()).digest())
+        count = int(round(len(ranked) * holdout))
+        out = set(ranked[:count])
+        held[entry.key] = [a for a in entry.alternates if a in out]
+        kept.append(replace(entry, alternates=tuple(a for a in entry.alternates if a not in out)))
+    return kept, held

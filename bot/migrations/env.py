@@ -3,7 +3,11 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import bot.faq.models  # noqa: F401  (registers the tables on Base.metadata)
+import bot.faq.models
+import bot.faq.review
+import bot.feedback
+import bot.staff.accounts
+import bot.staff.inbox
 import bot.tickets  # noqa: F401
 from bot.db import Base
 

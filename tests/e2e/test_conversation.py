@@ -16,7 +16,7 @@ import pytest
 
 from bot.config import Settings
 from bot.stack import Stack
-from tests.conftest import free_port, seeded_settings
+from tests.conftest import free_port, running_stack, seeded_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -76,9 +76,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def stack(settings: Settings) -> Iterator[Stack]:
-    stack = Stack(settings, log_dir=settings.var_dir / "logs").start()
-    yield stack
-    stack.stop()
+    yield from running_stack(settings)
 
 
 def test_greeting_gets_the_greeting(stack: Stack) -> None:
@@ -86,7 +84,7 @@ def test_greeting_gets_the_greeting(stack: Stack) -> None:
 
 
 def test_routine_question_gets_the_faq_answer(stack: Stack) -> None:
-    texts = Chat(stack).texts("I ordered a card ten days ago and it still hasn't turned up")
+    texts = Chat(stack).texts("It's been two weeks and my new card still hasn't arrived")
     assert texts == [faq_answer(stack, "card_arrival")]
 
 

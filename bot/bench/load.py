@@ -1,0 +1,74 @@
+"""A bounded asyncio load generator for Rasa's REST channel (loopback only)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+import numpy as np
+
+
+@dataclass
+class LoadResult:
+    """Per-turn latencies (seconds), errors and wall time of one load run."""
+
+    concurrency: int
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+
+    def summary(self) -> dict[str, float | int]:
+        """Return p50/p95/p99 in ms, messages/s and the error count."""
+        ms = np.asarray(self.latencies) * 1000 if self.latencies else np.zeros(1)
+        return {
+            "concurrency": self.concurrency,
+            "messages": len(self.latencies) + self.errors,
+            "errors": self.errors,
+            "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2),
+            "p99_ms": round(float(np.percentile(ms, 99)), 2),
+            "messages_per_s": round(len(self.latencies) / self.wall, 1) if self.wall else 0.0,
+        }
+
+
+async def _conversation(client: httpx.AsyncClient, url: str, texts: list[str],
+                        result: LoadResult) -> None:
+    sender = f"bench-{uuid.uuid4().hex[:12]}"
+    for text in texts:
+        started = time.perf_counter()
+        try:
+            response = await client.post(url, json={"sender": sender, "message": text})
+            ok = response.status_code == 200 and bool(response.json())
+        except (httpx.HTTPError, ValueError):
+            ok = False
+        if ok:
+            result.latencies.append(time.perf_counter() - started)
+        else:
+            result.errors += 1
+
+
+async def run_load(rasa_url: str, texts: list[str], *, concurrency: int,
+                   turns_per_conversation: int = 10) -> LoadResult:
+    """Send every text once, from `concurrency` conversations at a time; stop when all are sent."""
+    url = f"{rasa_url}/webhooks/rest/webhook"
+    result = LoadResult(concurrency=concurrency)
+    chunks = [texts[i:i + turns_per_conversation]
+              for i in range(0, len(texts), turns_per_conversation)]
+    queue: asyncio.Queue[list[str]] = asyncio.Queue()
+    for chunk in chunks:
+        queue.put_nowait(chunk)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                await _conversation(client, url, queue.get_nowait(), result)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.wall = time.perf_counter() - started
+    return result

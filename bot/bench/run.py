@@ -1,0 +1,314 @@
+"""The benchmark itself: brain, end to end, edit-to-live, cold start, memory, stock Rasa."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bot.bench import stock_rasa
+from bot.bench.load import LoadResult, run_load
+from bot.bench.memory import PeakRss
+from bot.config import Settings
+from bot.db import Database
+from bot.faq.review import ReviewStore
+from bot.faq.seed import load_seed
+from bot.migrate import upgrade
+from bot.services import Services
+from bot.stack import RASA_QUIET_ENV, bot_env, link_trained_artifacts
+
+logger = logging.getLogger(__name__)
+
+# The FAQ edited to time edit-to-live, and a question that reaches it.
+EDITED_FAQ = "card_arrival"
+EDITED_FAQ_QUESTION = "My new card hasn't arrived yet. Where is it?"  # the FAQ's own question
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to run; defaults keep one full run within about ten minutes on 2 cores."""
+
+    queries: int = 1000
+    concurrency: tuple[int, ...] = (1, 8, 32)
+    messages_per_load: int = 320
+    runs: int = 3
+    edits: int = 5
+    stock: bool = True
+    stock_epochs: int = 5
+    stock_examples_per_faq: int = 10
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """Return p50/p95/p99 in milliseconds."""
+    ms = np.asarray(seconds) * 1000
+    return {f"p{q}_ms": round(float(np.percentile(ms, q)), 3) for q in (50, 95, 99)}
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Return min/median/max of repeated measurements."""
+    return {"min": round(min(values), 3), "median": round(statistics.median(values), 3),
+            "max": round(max(values), 3), "runs": len(values)}
+
+
+def benchmark_texts(settings: Settings, count: int) -> list[str]:
+    """Return BANKING77 test queries (speed only: no model or threshold is chosen on them)."""
+    path = settings.datasets_dir / "banking77" / "test.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)]
+    return (texts * (count // len(texts) + 1))[:count]
+
+
+def measure_brain(services: Services, texts: list[str], runs: int,
+                  progress: Callable[[str], None]) -> dict[str, Any]:
+    """Time the decision for one message at a time, warm, then in batches."""
+    decider = services.decider
+    decider.decide("warm up")
+    per_message: list[float] = []
+    run_p95 = []
+    for run in range(runs):
+        progress(f"brain: run {run + 1}/{runs}, {len(texts)} messages one at a time")
+        latencies = []
+        for text in texts:
+            started = time.perf_counter()
+            decider.decide(text)
+            latencies.append(time.perf_counter() - started)
+        per_message.extend(latencies)
+        run_p95.append(percentiles(latencies)["p95_ms"])
+    batch_rates = []
+    for run in range(runs):
+        progress(f"brain: run {run + 1}/{runs}, batches of 64")
+        started = time.perf_counter()
+        decider.decide_many(texts, batch_size=64)
+        batch_rates.append(len(texts) / (time.perf_counter() - started))
+    return {
+        "messages": len(texts),
+        "latency": percentiles(per_message),
+        "p95_ms_per_run": spread(run_p95),
+        "batch_messages_per_s": spread(batch_rates),
+        "latencies_ms": [round(s * 1000, 3) for s in per_message[: len(texts)]],
+    }
+
+
+def prepare_workspace(settings: Settings, root: Path) -> Settings:
+    """Return settings for a fresh, seeded database beside the trained router and cache."""
+    var_dir = link_trained_artifacts(settings.var_dir, root / "var")
+    bench = Settings(var_dir=var_dir, database_url="", port=_free_port(),
+                          rasa_port=_free_port())
+    upgrade(bench.db_url)
+    services = Services(bench)
+    services.faqs.upsert_faqs(load_seed(bench.data_dir / "faq"))
+    services.db.dispose()
+    return bench
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ask(rasa_url: str, sender: str, text: str) -> list[str]:
+    response = httpx.post(f"{rasa_url}/webhooks/rest/webhook",
+                          json={"sender": sender, "message": text}, timeout=30)
+    response.raise_for_status()
+    return [m.get("text", "") for m in response.json()]
+
+
+class RunningAssistant:
+    """`bankbot run` as a child process, the way an operator starts it."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        self.settings = settings
+        self.rasa_url = f"http://127.0.0.1:{settings.rasa_port}"
+        self._log = open(log, "ab")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--rasa-port", str(settings.rasa_port)],
+            env={**bot_env(settings), **RASA_QUIET_ENV}, stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def first_answer_seconds(self, started: float, timeout: float = 300) -> float:
+        """Wait for the first answered message; return seconds since started."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bankbot run exited with {self.process.returncode}")
+            try:
+                if any(_ask(self.rasa_url, "cold-start", EDITED_FAQ_QUESTION)):
+                    return time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the assistant did not answer within the time-out")
+
+    def pids(self) -> dict[str, int]:
+        """Return the pid of the bot service and of Rasa."""
+        import psutil
+
+        found = {}
+        for child in psutil.Process(self.process.pid).children(recursive=False):
+            cmdline = " ".join(child.cmdline())
+            found["rasa" if "rasa" in cmdline and " run" in cmdline else "bot_service"] = child.pid
+        return found
+
+    def stop(self) -> None:
+        """Stop both processes as Ctrl-C would."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+def measure_loads(rasa_url: str, texts: list[str], config: BenchConfig,
+                  progress: Callable[[str], None]) -> dict[str, Any]:
+    """Run the load at each concurrency `runs` times; return summaries and all latencies."""
+    results: dict[str, Any] = {}
+    for concurrency in config.concurrency:
+        runs: list[LoadResult] = []
+        for run in range(config.runs):
+            progress(f"end to end: {concurrency} conversations, run {run + 1}/{config.runs}")
+            runs.append(asyncio.run(run_load(rasa_url, texts[: config.messages_per_load],
+                                             concurrency=concurrency)))
+        summaries = [r.summary() for r in runs]
+        pooled = LoadResult(concurrency, [s for r in runs for s in r.latencies],
+                            sum(r.errors for r in runs), sum(r.wall for r in runs))
+        results[str(concurrency)] = {
+            **pooled.summary(),
+            "p95_ms_per_run": spread([s["p95_ms"] for s in summaries]),
+            "messages_per_s_per_run": spread([s["messages_per_s"] for s in summaries]),
+            "latencies_ms": [round(s * 1000, 3) for s in runs[-1].latencies],
+        }
+    return results
+
+
+def measure_edit_to_live(settings: Settings, rasa_url: str, edits: int,
+                         progress: Callable[[str], None]) -> dict[str, Any]:
+    """Publish an answer change as staff do (draft, then a reviewer publishes); time until
+    Rasa answers with the new text. The clock starts when the publish is committed."""
+    db = Database(settings.db_url)
+    reviews = ReviewStore(db)
+    seconds = []
+    try:
+        for edit in range(edits):
+            progress(f"edit to live: edit {edit + 1}/{edits}")
+            current = reviews.get_record(key=EDITED_FAQ).version
+            new_answer = f"{current.answer.split(' (Updated')[0]} (Updated {uuid.uuid4().hex[:8]}.)"
+            draft = reviews.create_draft(
+                changes=[replace(current, answer=new_answer)], author="bench-editor",
+                comment="benchmark: time from publish to live")
+            started = time.perf_counter()
+            reviews.publish_draft(draft_id=draft.id, reviewer="bench-reviewer")
+            sender = f"edit-{uuid.uuid4().hex[:8]}"
+            while new_answer not in _ask(rasa_url, sender, EDITED_FAQ_QUESTION):
+                if time.perf_counter() - started > 60:
+                    raise RuntimeError("the edit did not go live within 60 s")
+                time.sleep(0.02)
+            seconds.append(time.perf_counter() - started)
+    finally:
+        db.dispose()
+    return {"seconds": [round(s, 3) for s in seconds], **spread(seconds)}
+
+
+def measure_stock_rasa(settings: Settings, root: Path, texts: list[str], config: BenchConfig,
+                       progress: Callable[[str], None]) -> dict[str, Any]:
+    """Train and load-test stock Rasa over the same FAQs; estimate its full retrain time."""
+    faqs = load_seed(settings.data_dir / "faq")
+    full_examples = sum(len(f.texts) for f in faqs)
+    timings = {}
+    for epochs in sorted({1, config.stock_epochs}):
+        directory = root / f"stock-{epochs}"
+        progress(f"stock Rasa: training with {epochs} epoch(s)")
+        examples = stock_rasa.write_project(
+            directory, faqs, settings.data_dir / "nlu.yml", epochs=epochs,
+            examples_per_faq=config.stock_examples_per_faq)
+        timings[epochs] = stock_rasa.train(settings, directory, root / "stock-train.log")
+    per_epoch = (timings[config.stock_epochs] - timings[1]) / max(config.stock_epochs - 1, 1)
+    estimate = stock_rasa.RetrainEstimate(
+        overhead_s=max(timings[1] - per_epoch, 0.0), per_epoch_s=per_epoch,
+        full_examples=full_examples, measured_examples=examples, full_epochs=100)
+    port = _free_port()
+    process = stock_rasa.start(settings, root / f"stock-{config.stock_epochs}", port,
+                               root / "stock-run.log")
+    try:
+        with PeakRss({"stock_rasa": process.pid}) as memory:
+            loads = measure_loads(f"http://127.0.0.1:{port}", texts, config, progress)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return {
+        "pipeline": "Rasa 3.6 default: count vectors (word + char_wb 1-4), DIETClassifier, "
+                    "ResponseSelector; RulePolicy",
+        "epochs": config.stock_epochs,
+        "examples_per_faq": config.stock_examples_per_faq,
+        "training_examples": examples,
+        "train_seconds_measured": {str(k): round(v, 1) for k, v in timings.items()},
+        "retrain_full_data_100_epochs_estimate_s": round(estimate.estimate_s, 1),
+        "per_epoch_s_measured_subset": round(per_epoch, 2),
+        "full_training_examples": full_examples,
+        "end_to_end": loads,
+        "peak_rss_mb": {k: round(v, 1) for k, v in memory.peak_mb.items()},
+    }
+
+
+def run_bench(settings: Settings, config: BenchConfig,
+              progress: Callable[[str], None]) -> dict[str, Any]:
+    """Run every measurement; return the report as a dict."""
+    texts = benchmark_texts(settings, max(config.queries, config.messages_per_load))
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+        "texts": "BANKING77 test.csv queries (speed only; nothing is fitted on them)",
+    }
+    with tempfile.TemporaryDirectory(prefix="bankbot-bench-") as tmp:
+        root = Path(tmp)
+        bench_settings = prepare_workspace(settings, root)
+        services = Services(bench_settings)
+        report["brain"] = measure_brain(services, texts[: config.queries], config.runs, progress)
+        services.db.dispose()
+
+        cold = []
+        for run in range(config.runs):
+            progress(f"cold start: run {run + 1}/{config.runs}")
+            started = time.perf_counter()
+            assistant = RunningAssistant(bench_settings, root / "run.log")
+            try:
+                cold.append(assistant.first_answer_seconds(started))
+            finally:
+                if run < config.runs - 1:
+                    assistant.stop()
+        report["cold_start_s"] = spread(cold)
+        try:
+            with PeakRss(assistant.pids()) as memory:
+                report["end_to_end"] = measure_loads(assistant.rasa_url, texts, config, progress)
+            report["peak_rss_mb"] = {k: round(v, 1) for k, v in memory.peak_mb.items()}
+            report["peak_rss_mb"]["total"] = round(sum(memory.peak_mb.values()), 1)
+            report["edit_to_live_s"] = measure_edit_to_live(bench_settings, assistant.rasa_url,
+                                                            config.edits, progress)
+        finally:
+            assistant.stop()
+        if config.stock:
+            report["stock_rasa"] = measure_stock_rasa(bench_settings, root, texts, config,
+                                                      progress)
+    return report

@@ -1,0 +1,1 @@
+"""Measuring the assistant on public data sets (`bankbot eval`, `bankbot fit-thresholds`)."""

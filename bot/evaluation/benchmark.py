@@ -1,0 +1,234 @@
+"""`bankbot eval`: run every benchmark of issue 3 through the real Decider and FaqIndex.
+
+Test files are read only here, and only to report. Each figure carries the split that
+produced it. The decision is never re-implemented: each query goes through
+`Decider.decide_encoded`, the same code `/model/parse` runs after encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from bot.config import Settings
+from bot.decision import ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT, Decider, Decision, clean_text
+from bot.evaluation import metrics
+from bot.evaluation.datasets import (
+    Example,
+    OosSet,
+    banking77,
+    banking77_oos,
+    clinc_single_domain,
+    faqs_from_examples,
+    normalise,
+)
+from bot.faq.seed import load_seed
+from bot.nlu.router import Router
+from bot.nlu.training_data import router_examples
+from bot.search.embedder import Embedder
+from bot.search.index import FaqIndex
+from bot.search.live import FixedIndex
+
+# How a decision counts on each kind of query.
+IN_SCOPE_OUTCOMES = ("answered_right", "answered_wrong", "clarified", "escalated", "declined",
+                     "intent")
+OOS_OUTCOMES = ("escalated", "declined", "answered_wrong", "clarified", "intent")
+LATENCY_QUERIES = 50
+THRESHOLD_NAMES = ("intent_threshold", "decline_threshold", "answer_threshold", "clarify_margin",
+                   "clarify_threshold")
+
+
+@dataclass
+class Bench:
+    """What every benchmark needs: settings, the serving encoder and router."""
+
+    settings: Settings
+    embedder: Embedder
+    router: Router
+
+    def encode(self, texts: Sequence[str], what: str) -> np.ndarray:
+        """Encode cleaned texts with a progress bar, reusing the embedding cache."""
+        click.echo(f"encoding {what}: {len(texts)} texts", err=True)
+        limit = self.settings.max_message_chars
+        return self.embedder.encode([clean_text(t, limit=limit) for t in texts], progress=True)
+
+    def decider(self, index: FaqIndex) -> Decider:
+        """Return the service's Decider over a fixed FAQ index."""
+        return Decider(self.settings, self.embedder, self.router, FixedIndex(index))
+
+
+def outcome(decision: Decision, truth: str | None) -> str:
+    """Name what a decision means for a query whose right FAQ is truth (None: out of scope)."""
+    if decision.decision == ANSWER:
+        if truth is None:
+            return "answered_wrong"
+        return "answered_right" if decision.faq_key == truth else "answered_wrong"
+    return {CLARIFY: "clarified", ESCALATE: "escalated", DECLINE: "declined",
+            INTENT: "intent"}[decision.decision]
+
+
+def _decide_all(decider: Decider, examples: list[Example], vectors: np.ndarray) -> list[Decision]:
+    return [decider.decide_encoded(e.text, v) for e, v in zip(examples, vectors)]
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def banking77_benchmark(bench: Bench) -> dict[str, Any]:
+    """Top-1, macro-F1, per-FAQ P/R, confusions and decisions on BANKING77 test."""
+    datasets_dir = bench.settings.datasets_dir
+    entries = load_seed(bench.settings.data_dir / "faq")
+    click.echo(f"encoding the seed FAQs: {sum(len(e.texts) for e in entries)} phrasings", err=True)
+    index = FaqIndex.build(entries, bench.embedder, progress=True)
+    test = banking77(datasets_dir, "test")
+    vectors = bench.encode([e.text for e in test], "BANKING77 test")
+    truth = [e.label for e in test]
+    top = [index.search(v, k=1)[0] for v in vectors]
+    predicted = [c.key for c in top]
+    decisions = _decide_all(bench.decider(index), test, vectors)
+    outcomes = [outcome(d, e.label) for d, e in zip(decisions, test)]
+    answered = [o for o in outcomes if o.startswith("answered")]
+    curve = metrics.precision_coverage([c.score for c in top],
+                                       [p == t for p, t in zip(predicted, truth)])
+    pairs = metrics.confused_pairs(truth, predicted, top=10)
+    labels = sorted({label for t, p, _ in pairs for label in (t, p)})
+    return {
+        "split": "BANKING77 test (3,080); FAQ index = seed FAQs from BANKING77 train only",
+        "top1_accuracy": metrics.accuracy(truth, predicted),
+        "macro_f1": metrics.macro_f1(truth, predicted),
+        "per_faq": [s.__dict__ for s in metrics.per_class(truth, predicted)],
+        "confused_pairs": pairs,
+        "top_error_confusion": {
+            "labels": labels,
+            "counts": [[sum(t == a and p == b for t, p in zip(truth, predicted)) for b in labels]
+                       for a in labels],
+        },
+        "decisions": metrics.shares(outcomes, IN_SCOPE_OUTCOMES),
+        "answer_precision": (answered.count("answered_right") / len(answered)) if answered else 0.0,
+        "curve": curve,
+        "operating_point": {
+            "answer_threshold": bench.settings.answer_threshold,
+            "coverage": len(answered) / len(outcomes),
+            "precision": (answered.count("answered_right") / len(answered)) if answered else 0.0,
+        },
+    }
+
+
+def _top_scores(index: FaqIndex, vectors: np.ndarray) -> tuple[list[str], list[float]]:
+    top = [index.search(v, k=1)[0] for v in vectors]
+    return [c.key for c in top], [c.score for c in top]
+
+
+def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
+    """Score-based OOS metrics and the decisions on one OOS set, its FAQ built from its train."""
+    name = test.name
+    click.echo(f"encoding {name} train (its FAQ index): {len(test.train)} texts", err=True)
+    index = FaqIndex.build(faqs_from_examples(test.train), bench.embedder, progress=True)
+
+    def encoded(rows: list[Example], what: str) -> np.ndarray:
+        return bench.encode([e.text for e in rows], f"{name} {what}")
+
+    # The acceptance threshold is chosen on valid: keep 95 % of valid in-scope queries.
+    _, valid_scores = _top_scores(index, encoded(valid.in_scope, "valid in-scope"))
+    threshold = metrics.threshold_for_coverage(valid_scores, 0.95)
+    vin, vid, vood = (encoded(test.in_scope, "test in-scope"), encoded(test.id_oos, "test ID-OOS"),
+                      encoded(test.ood_oos, "test OOD-OOS"))
+    keys, in_scores = _top_scores(index, vin)
+    _, id_scores = _top_scores(index, vid)
+    _, ood_scores = _top_scores(index, vood)
+    truth = [e.label for e in test.in_scope]
+    accepted_right = [k == t and s >= threshold for k, t, s in zip(keys, truth, in_scores)]
+    test_95 = metrics.threshold_for_coverage(in_scores, 0.95)
+    decider = bench.decider(index)
+    in_out = [outcome(d, e.label) for d, e in zip(_decide_all(decider, test.in_scope, vin),
+                                                  test.in_scope)]
+    id_out = [outcome(d, None) for d in _decide_all(decider, test.id_oos, vid)]
+    ood_out = [outcome(d, None) for d in _decide_all(decider, test.ood_oos, vood)]
+    return {
+        "split": f"{name}: FAQ index from its train split; threshold from its valid split; "
+                 f"figures on its test split (in-scope {len(truth)}, ID-OOS {len(id_scores)}, "
+                 f"OOD-OOS {len(ood_scores)})",
+        "counts": {"train": len(test.train), "in_scope": len(truth), "id_oos": len(id_scores),
+                   "ood_oos": len(ood_scores)},
+        "similarity": {
+            "threshold_from_valid": threshold,
+            "top1_accuracy": metrics.accuracy(truth, keys),
+            "in_scope_accuracy": sum(accepted_right) / len(truth),
+            "id_oos_recall": metrics.share_below(id_scores, threshold),
+            "ood_oos_recall": metrics.share_below(ood_scores, threshold),
+            "auroc_id": metrics.auroc(in_scores, id_scores),
+            "auroc_ood": metrics.auroc(in_scores, ood_scores),
+            "id_oos_recall_at_95_coverage": metrics.share_below(id_scores, test_95),
+        },
+        "decisions": {
+            "in_scope": metrics.shares(in_out, IN_SCOPE_OUTCOMES),
+            "id_oos": metrics.shares(id_out, OOS_OUTCOMES),
+            "ood_oos": metrics.shares(ood_out, OOS_OUTCOMES),
+        },
+        "router_overlap": router_overlap(bench, test),
+    }
+
+
+def router_overlap(bench: Bench, test: OosSet) -> dict[str, int]:
+    """Count test texts that also appear (normalised) in the router's training data."""
+    faq_texts = [t for e in load_seed(bench.settings.data_dir / "faq") for t in e.texts]
+    seen = {normalise(t) for texts in router_examples(bench.settings.data_dir, faq_texts).values()
+            for t in texts}
+    return {part: sum(normalise(e.text) in seen for e in rows)
+            for part, rows in (("in_scope", test.in_scope), ("id_oos", test.id_oos),
+                               ("ood_oos", test.ood_oos))}
+
+
+def latency(bench: Bench, texts: list[str], decider: Decider) -> dict[str, Any]:
+    """Time encode + decide per query (ms), as `/model/parse` does, on a few test queries."""
+    decider.decide(texts[0])  # load the model first
+    timings = []
+    for text in texts[:LATENCY_QUERIES]:
+        started = time.perf_counter()
+        decider.decide(text)
+        timings.append((time.perf_counter() - started) * 1000)
+    return {"queries": len(timings), "ms": _summary(timings)}
+
+
+def _tuning_report(model_dir: Path) -> dict[str, Any] | None:
+    """Return the encoder's tune_report.json (written by `bankbot tune`), if it has one."""
+    path = model_dir / "tune_report.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def run_benchmarks(bench: Bench) -> dict[str, Any]:
+    """Run every benchmark and return the report as plain data."""
+    started = time.perf_counter()
+    datasets_dir = bench.settings.datasets_dir
+    s = bench.settings
+    report: dict[str, Any] = {
+        "meta": {
+            "encoder": str(bench.embedder.model_path),
+            "fingerprint": bench.embedder.fingerprint,
+            "thresholds": {name: getattr(s, name) for name in THRESHOLD_NAMES},
+            "tuning": _tuning_report(bench.embedder.model_path),
+        },
+        "banking77": banking77_benchmark(bench),
+    }
+    report["oos"] = {
+        "clinc_single_domain": oos_benchmark(bench, clinc_single_domain(datasets_dir, "test"),
+                                             clinc_single_domain(datasets_dir, "valid")),
+    }
+    for labels in ("label", "label_by_text_lookup"):
+        report["oos"][f"banking77_oos_{labels}"] = oos_benchmark(
+            bench, banking77_oos(datasets_dir, "test", labels=labels),
+            banking77_oos(datasets_dir, "valid", labels=labels))
+    seed_index = FaqIndex.build(load_seed(bench.settings.data_dir / "faq"), bench.embedder)
+    queries = [e.text for e in banking77(datasets_dir, "test")]
+    report["latency"] = latency(bench, queries, bench.decider(seed_index))
+    report["seconds"] = time.perf_counter() - started
+    return report

@@ -1,0 +1,1 @@
+"""Staff accounts and the unanswered inbox, used by the staff console."""

@@ -1,0 +1,134 @@
+"""The unanswered inbox: escalated and declined customer messages, grouped by similarity."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import DateTime, Float, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, Database
+from bot.errors import BotError
+from bot.faq.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+NEW, HANDLED, DISMISSED = "new", "handled", "dismissed"
+# Longer messages are cut: the inbox shows what was asked, not an essay.
+MAX_STORED_CHARS = 1000
+
+
+class UnansweredMessage(Base):
+    """A customer message the assistant escalated or declined."""
+
+    __tablename__ = "unanswered_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(20))
+    faq_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(20), default=NEW, index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MessageNotFound(BotError):
+    """No unanswered message has the given id."""
+
+    status_code = 404
+
+    def __init__(self, *, message_id: int) -> None:
+        super().__init__(f"Message not found: {message_id}")
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A detached view of one unanswered message."""
+
+    id: int
+    text: str
+    decision: str
+    faq_key: str | None
+    score: float
+    created_at: datetime
+
+
+@dataclass
+class MessageGroup:
+    """Messages that say much the same thing; the newest leads."""
+
+    messages: list[MessageView] = field(default_factory=list)
+
+    @property
+    def lead(self) -> MessageView:
+        """Return the newest message of the group."""
+        return self.messages[0]
+
+
+def _view(row: UnansweredMessage) -> MessageView:
+    return MessageView(row.id, row.text, row.decision, row.faq_key, row.score, row.created_at)
+
+
+class InboxStore:
+    """Owns every unanswered-message query."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, *, text: str, decision: str, faq_key: str | None, score: float) -> None:
+        """Store one message; log and carry on if the database refuses.
+
+        The customer's reply must never depend on this bookkeeping (issue 5).
+        """
+        try:
+            with self.db.session() as session:
+                session.add(UnansweredMessage(text=text[:MAX_STORED_CHARS], decision=decision,
+                                              faq_key=faq_key, score=float(score), status=NEW))
+        except Exception:
+            logger.exception("could not record an unanswered message")
+
+    def list_new(self, *, limit: int = 500) -> list[MessageView]:
+        """Return the newest messages nobody has handled yet."""
+        with self.db.session() as session:
+            rows = session.scalars(select(UnansweredMessage)
+                                   .where(UnansweredMessage.status == NEW)
+                                   .order_by(UnansweredMessage.id.desc()).limit(limit))
+            return [_view(r) for r in rows]
+
+    def get_message(self, *, message_id: int) -> MessageView:
+        """Return one message."""
+        with self.db.session() as session:
+            row = session.get(UnansweredMessage, message_id)
+            if row is None:
+                raise MessageNotFound(message_id=message_id)
+            return _view(row)
+
+    def close_messages(self, *, message_ids: list[int], status: str, by: str) -> int:
+        """Mark messages handled or dismissed; return how many changed."""
+        with self.db.session() as session:
+            result = session.execute(
+                update(UnansweredMessage)
+                .where(UnansweredMessage.id.in_(message_ids), UnansweredMessage.status == NEW)
+                .values(status=status, handled_by=by)
+            )
+            return int(result.rowcount or 0)
+
+
+def group_messages(messages: list[MessageView], vectors: np.ndarray, *,
+                   similarity: float) -> list[MessageGroup]:
+    """Group messages (newest first) whose vectors are at least this similar to a group's lead."""
+    groups: list[MessageGroup] = []
+    leads: list[np.ndarray] = []
+    for message, vector in zip(messages, vectors):
+        scores = [float(np.dot(lead, vector)) for lead in leads]
+        best = int(np.argmax(scores)) if scores else -1
+        if best >= 0 and scores[best] >= similarity:
+            groups[best].messages.append(message)
+        else:
+            groups.append(MessageGroup([message]))
+            leads.append(vector)
+    return groups

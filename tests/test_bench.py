@@ -1,0 +1,52 @@
+"""The benchmark's own pieces: statistics and the stock Rasa project it trains."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from bot.bench import stock_rasa
+from bot.bench.run import percentiles, spread
+from bot.config import PROJECT_DIR, Settings
+from bot.faq.store import FaqEntry
+from bot.stack import RASA_QUIET_ENV
+
+
+def test_percentiles_are_reported_in_milliseconds() -> None:
+    seconds = [n / 1000 for n in range(1, 101)]  # 1 ms .. 100 ms
+    result = percentiles(seconds)
+    assert result["p50_ms"] == 50.5
+    assert 95 <= result["p95_ms"] <= 96
+    assert 99 <= result["p99_ms"] <= 100
+
+
+def test_spread_gives_min_median_max_and_run_count() -> None:
+    assert spread([3.0, 1.0, 2.0]) == {"min": 1.0, "median": 2.0, "max": 3.0, "runs": 3}
+
+
+def test_retrain_estimate_scales_measured_epochs_to_the_full_data() -> None:
+    estimate = stock_rasa.RetrainEstimate(overhead_s=20, per_epoch_s=2, full_examples=10_000,
+                                          measured_examples=1_000, full_epochs=100)
+    assert estimate.estimate_s == 20 + 2 * 10 * 100
+
+
+def test_stock_rasa_project_covers_every_faq_and_passes_rasa_validation(tmp_path: Path) -> None:
+    faqs = [FaqEntry(key=f"faq_{n}", category="cards", question=f"Question {n}?",
+                     answer=f"Answer {n}.", alternates=tuple(f"phrase {n} {m}" for m in range(20)))
+            for n in range(3)]
+    examples = stock_rasa.write_project(tmp_path, faqs, PROJECT_DIR / "data" / "nlu.yml",
+                                        epochs=1, examples_per_faq=5)
+    domain = yaml.safe_load((tmp_path / "domain.yml").read_text())
+    assert {f"utter_faq/faq_{n}" for n in range(3)} <= set(domain["responses"])
+    nlu = yaml.safe_load((tmp_path / "data" / "nlu.yml").read_text())["nlu"]
+    faq_blocks = [b for b in nlu if b["intent"].startswith("faq/")]
+    assert [b["examples"].count("\n- ") + 1 for b in faq_blocks] == [5, 5, 5]
+    assert examples > 15
+    settings = Settings()
+    validate = subprocess.run(
+        [str(settings.rasa_venv / "bin" / "rasa"), "data", "validate", "--fail-on-warnings"],
+        cwd=tmp_path, env={**RASA_QUIET_ENV, "PATH": "/usr/bin:/bin"}, capture_output=True,
+        text=True, timeout=300, check=False)
+    assert validate.returncode == 0, validate.stdout[-2000:]

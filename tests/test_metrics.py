@@ -1,0 +1,56 @@
+"""The evaluation's metric code, on constructed cases whose answers are known by hand."""
+
+import pytest
+
+from bot.evaluation import metrics
+
+TRUTH = ["a", "a", "a", "b", "b", "c"]
+PREDICTED = ["a", "a", "b", "b", "c", "c"]
+
+
+def test_accuracy_counts_exact_matches():
+    assert metrics.accuracy(TRUTH, PREDICTED) == pytest.approx(4 / 6)
+
+
+def test_per_class_precision_recall_and_macro_f1_match_hand_computation():
+    scores = {s.label: s for s in metrics.per_class(TRUTH, PREDICTED)}
+    # a: 2 of 2 predicted right, 2 of 3 found. b: 1 of 2, 1 of 2. c: 1 of 2, 1 of 1.
+    assert (scores["a"].precision, scores["a"].recall) == pytest.approx((1.0, 2 / 3))
+    assert (scores["b"].precision, scores["b"].recall) == pytest.approx((0.5, 0.5))
+    assert (scores["c"].precision, scores["c"].recall, scores["c"].support) == pytest.approx(
+        (0.5, 1.0, 1))
+    expected_f1 = [0.8, 0.5, 2 / 3]
+    assert metrics.macro_f1(TRUTH, PREDICTED) == pytest.approx(sum(expected_f1) / 3)
+
+
+def test_confused_pairs_are_ordered_by_count():
+    truth = ["x", "x", "x", "y", "z"]
+    predicted = ["y", "y", "z", "x", "z"]
+    assert metrics.confused_pairs(truth, predicted, top=2) == [("x", "y", 2), ("x", "z", 1)]
+
+
+def test_auroc_is_one_half_zero_and_counts_ties_half():
+    assert metrics.auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert metrics.auroc([0.1], [0.9]) == 0.0
+    assert metrics.auroc([0.5], [0.5]) == 0.5
+    # 3 positives × 2 negatives = 6 pairs: wins (0.9>0.4, 0.9>0.2, 0.4>0.2), tie (0.4=0.4), loss 2.
+    assert metrics.auroc([0.9, 0.4, 0.1], [0.4, 0.2]) == pytest.approx(3.5 / 6)
+
+
+def test_threshold_for_coverage_keeps_the_requested_share():
+    scores = [i / 20 for i in range(20)]  # 0.00 .. 0.95
+    threshold = metrics.threshold_for_coverage(scores, 0.95)
+    assert sum(s >= threshold for s in scores) == 19
+    assert metrics.share_below([0.1, 0.2, 0.9], 0.5) == pytest.approx(2 / 3)
+
+
+def test_precision_coverage_walks_down_the_confidences():
+    curve = metrics.precision_coverage([0.9, 0.8, 0.8, 0.1], [True, False, True, False])
+    expected = [(0.9, 0.25, 1.0), (0.8, 0.75, 2 / 3), (0.1, 1.0, 0.5)]
+    assert [point for row in curve for point in row] == pytest.approx(
+        [point for row in expected for point in row])
+
+
+def test_shares_include_missing_outcomes_as_zero():
+    assert metrics.shares(["a", "a", "b"], ["a", "b", "c"]) == pytest.approx(
+        {"a": 2 / 3, "b": 1 / 3, "c": 0.0})
