@@ -28,13 +28,3 @@ async def create_ticket(
         )
         response.raise_for_status()
         return str(response.json()["reference"])
-
-
-async def get_answer(*, faq_key: str) -> str | None:
-    """Return the live answer of an FAQ, or None if there is no such FAQ."""
-    async with httpx.AsyncClient(base_url=get_settings().service_url, timeout=_TIMEOUT) as client:
-        response = await client.get(f"/faqs/{faq_key}")
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        return str(response.json()["answer"])

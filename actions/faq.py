@@ -1,4 +1,7 @@
-"""Answering from the FAQ, asking which FAQ was meant, and noticing repeated failures."""
+"""Asking which FAQ was meant, and noticing repeated failures.
+
+Routine answers need no action: the rule for ask_faq utters utter_faq_answer, filled from
+the slot the bot service's faq_answer entity sets."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import bot_client
 from actions.handoff import REPEATED_FAILURE, escalate
 
 logger = logging.getLogger(__name__)
@@ -20,27 +22,6 @@ CLARIFY_CHOICES = 2
 
 def _failed_before(tracker: Tracker) -> bool:
     return (tracker.get_slot("failed_turns") or 0) >= 1
-
-
-class ActionAnswerFaq(Action):
-    """Answer with the FAQ the bot service matched (or the customer picked)."""
-
-    def name(self) -> str:
-        return "action_answer_faq"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        message = tracker.latest_message
-        key = message.get("faq_key")
-        answer = message.get("answer")
-        if not answer and key:
-            answer = await bot_client.get_answer(faq_key=key)
-        if not answer:
-            logger.error("no answer for faq %r in %s", key, tracker.sender_id)
-            return await escalate(dispatcher, tracker, REPEATED_FAILURE)
-        dispatcher.utter_message(text=answer)
-        return [SlotSet("faq_key", key), SlotSet("failed_turns", 0.0)]
 
 
 class ActionClarifyFaq(Action):

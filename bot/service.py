@@ -51,18 +51,27 @@ def _string_field(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def _entities(decision: Decision, answer: str | None) -> list[dict[str, Any]]:
+    """Return the payload's entities, plus the answered FAQ's key and text for the slots."""
+    values = dict(decision.entities)
+    if answer is not None:
+        values.update(faq_key=decision.faq_key, faq_answer=answer)
+    return [{"entity": k, "value": v} for k, v in values.items()]
+
+
 def parse_reply(decision: Decision, services: Services) -> dict[str, Any]:
     """Return Rasa's parse JSON for a decision, plus the keys our actions read."""
     faq = services.index.current.entries.get(decision.faq_key or "")
+    answer = faq.answer if faq is not None and decision.decision == ANSWER else None
     confidence = round(decision.confidence, 4)
     return {
         "text": decision.text,
         "intent": {"name": decision.rasa_intent, "confidence": confidence},
         "intent_ranking": [{"name": decision.rasa_intent, "confidence": confidence}],
-        "entities": [{"entity": k, "value": v} for k, v in decision.entities.items()],
+        "entities": _entities(decision, answer),
         "decision": decision.decision,
         "faq_key": decision.faq_key,
-        "answer": faq.answer if faq is not None and decision.decision == ANSWER else None,
+        "answer": answer,
         "candidates": [c.as_dict() for c in decision.candidates],
     }
 

@@ -23,7 +23,11 @@ def test_parse_answers_in_rasa_format_with_the_faq_answer(client: TestClient,
     assert reply["intent"]["name"] == "ask_faq"
     assert 0 < reply["intent"]["confidence"] <= 1
     assert reply["intent_ranking"][0]["name"] == "ask_faq"
-    assert reply["entities"] == []
+    # Rasa fills the faq_key and faq_answer slots from these; utter_faq_answer says the answer.
+    assert reply["entities"] == [
+        {"entity": "faq_key", "value": "card_arrival"},
+        {"entity": "faq_answer", "value": services.faqs.get_faq(key="card_arrival").answer},
+    ]
     assert reply["decision"] == "answer"
     assert reply["faq_key"] == "card_arrival"
     assert reply["answer"] == services.faqs.get_faq(key="card_arrival").answer
@@ -43,11 +47,14 @@ def test_parse_maps_each_outcome_to_the_rasa_intent_its_rule_expects(client: Tes
         assert reply["intent"]["name"] == intent, text
 
 
-def test_parse_button_payload_carries_its_entities(client: TestClient) -> None:
+def test_parse_button_payload_carries_its_entities_and_the_answer(client: TestClient) -> None:
     reply = client.post("/model/parse",
                         json={"text": '/choose_faq{"faq_key": "pin_blocked"}'}).json()
     assert reply["intent"] == {"name": "choose_faq", "confidence": 1.0}
-    assert reply["entities"] == [{"entity": "faq_key", "value": "pin_blocked"}]
+    assert reply["entities"] == [
+        {"entity": "faq_key", "value": "pin_blocked"},
+        {"entity": "faq_answer", "value": reply["answer"]},
+    ]
     assert reply["answer"]
 
 
