@@ -134,6 +134,13 @@ def running_stack(settings: Settings) -> Iterator[Stack]:
         stack.stop()
 
 
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Return the whole assistant over a fresh seeded database on free ports, per module."""
+    var_dir = tmp_path_factory.mktemp("stack") / "var"
+    yield from running_stack(seeded_settings(var_dir, port=free_port(), rasa_port=free_port()))
+
+
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     """Return headless Debian Chromium driven by Playwright, shared by the whole run."""

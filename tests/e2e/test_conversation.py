@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.config import Settings
 from bot.stack import Stack
-from tests.conftest import free_port, running_stack, seeded_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -66,17 +62,6 @@ def reference_in(texts: list[str]) -> str:
     found = [m.group(0) for t in texts for m in [REFERENCE.search(t)] if m]
     assert found, f"no ticket reference in {texts}"
     return found[0]
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    var_dir: Path = tmp_path_factory.mktemp("e2e") / "var"
-    return seeded_settings(var_dir, port=free_port(), rasa_port=free_port())
-
-
-@pytest.fixture(scope="module")
-def stack(settings: Settings) -> Iterator[Stack]:
-    yield from running_stack(settings)
 
 
 def test_greeting_gets_the_greeting(stack: Stack) -> None:
