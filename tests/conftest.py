@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +16,8 @@ from sqlalchemy import create_engine, text
 from bot.config import PROJECT_DIR, Settings
 from bot.migrate import upgrade
 from bot.services import Services
-from bot.stack import Stack, link_trained_artifacts
+from bot.stack import Stack
+from bot.workspace import free_port, seeded_workspace
 
 SETUP_VAR = PROJECT_DIR / "var"
 # Debian's chromium (`make system-deps`); Playwright's own browser download is not reachable
@@ -26,30 +26,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def free_port() -> int:
-    """Return a TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def make_var_dir(path: Path) -> Path:
-    """Return a fresh var dir that shares the router and embedding cache built by `make setup`."""
+def seeded_settings(var_dir: Path, database_url: str = "", **overrides: object) -> Settings:
+    """Return settings for a migrated, seeded database under var_dir, sharing `make setup`'s
+    router and embedding cache."""
     if not (SETUP_VAR / "router.joblib").exists():
         pytest.fail("the router is not trained: run `make setup` first")
-    return link_trained_artifacts(SETUP_VAR, path)
-
-
-def seeded_settings(var_dir: Path, database_url: str = "", **overrides: object) -> Settings:
-    """Return settings for a migrated, seeded database under var_dir."""
-    from bot.faq.seed import load_seed
-
-    settings = Settings(var_dir=make_var_dir(var_dir), database_url=database_url, **overrides)
-    upgrade(settings.db_url)
-    services = Services(settings)
-    services.faqs.upsert_faqs(load_seed(settings.data_dir / "faq"))
-    services.db.dispose()
-    return settings
+    return seeded_workspace(SETUP_VAR, var_dir, database_url, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -28,9 +28,9 @@ from bot.config import Settings
 from bot.db import Database
 from bot.faq.review import ReviewStore
 from bot.faq.seed import load_seed
-from bot.migrate import upgrade
 from bot.services import Services
-from bot.stack import RASA_QUIET_ENV, bot_env, link_trained_artifacts
+from bot.stack import RASA_QUIET_ENV, bot_env
+from bot.workspace import free_port, seeded_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -102,26 +102,6 @@ def measure_brain(services: Services, texts: list[str], runs: int,
         "batch_messages_per_s": spread(batch_rates),
         "latencies_ms": [round(s * 1000, 3) for s in per_message[: len(texts)]],
     }
-
-
-def prepare_workspace(settings: Settings, root: Path) -> Settings:
-    """Return settings for a fresh, seeded database beside the trained router and cache."""
-    var_dir = link_trained_artifacts(settings.var_dir, root / "var")
-    bench = Settings(var_dir=var_dir, database_url="", port=_free_port(),
-                          rasa_port=_free_port())
-    upgrade(bench.db_url)
-    services = Services(bench)
-    services.faqs.upsert_faqs(load_seed(bench.data_dir / "faq"))
-    services.db.dispose()
-    return bench
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ask(rasa_url: str, sender: str, text: str) -> list[str]:
@@ -245,7 +225,7 @@ def measure_stock_rasa(settings: Settings, root: Path, texts: list[str], config:
     estimate = stock_rasa.RetrainEstimate(
         overhead_s=max(timings[1] - per_epoch, 0.0), per_epoch_s=per_epoch,
         full_examples=full_examples, measured_examples=examples, full_epochs=100)
-    port = _free_port()
+    port = free_port()
     process = stock_rasa.start(settings, root / f"stock-{config.stock_epochs}", port,
                                root / "stock-run.log")
     try:
@@ -283,7 +263,8 @@ def run_bench(settings: Settings, config: BenchConfig,
     }
     with tempfile.TemporaryDirectory(prefix="bankbot-bench-") as tmp:
         root = Path(tmp)
-        bench_settings = prepare_workspace(settings, root)
+        bench_settings = seeded_workspace(settings.var_dir, root / "var", port=free_port(),
+                                          rasa_port=free_port())
         services = Services(bench_settings)
         report["brain"] = measure_brain(services, texts[: config.queries], config.runs, progress)
         services.db.dispose()

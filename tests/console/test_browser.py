@@ -22,7 +22,8 @@ from bot.config import Settings
 from bot.db import Database
 from bot.faq.review import FaqVersion, ReviewStore
 from bot.stack import Stack
-from tests.conftest import free_port, running_stack
+from bot.workspace import free_port
+from tests.conftest import running_stack
 from tests.console.conftest import CSRF, PASSWORD, SECRET_KEY, console_settings
 
 pytestmark = pytest.mark.e2e
