@@ -1,0 +1,42 @@
+"""Our code that runs inside Rasa's process (channels/), checked with Rasa's own Python."""
+
+import json
+import subprocess
+
+import pytest
+
+from bot.config import PROJECT_DIR, Settings
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory) -> dict:
+    result = subprocess.run(
+        [str(Settings().rasa_venv / "bin" / "python"), "tests/rasa_side/check_channels.py",
+         str(tmp_path_factory.mktemp("tracker") / "tracker.db")],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+        env={"PYTHONPATH": str(PROJECT_DIR), "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+             "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_cached_tracker_store_serves_saved_turns_and_rereads_everything_else(seen):
+    store = seen["tracker_store"]
+    saved = ["where is my card?", "reply to where is my card?",
+             "thanks 🙂 שלום", "reply to thanks 🙂 שלום"]
+    assert store["same_object"] is True
+    assert store["texts_after_saves"] == saved
+    assert store["texts_after_unsaved_change"] == saved  # the unsaved turn is not served
+    assert store["texts_after_restart"] == saved
+    assert store["texts_new_session"] == ["new session"]
+    assert store["texts_new_session_restart"] == ["new session"]
+    assert store["unknown"] is True
+
+
+def test_action_replies_are_still_validated(seen):
+    checked = seen["action_validation"]
+    assert checked["patched"] == "channels.action_validation"
+    assert checked["valid"] is True
+    assert "is not of type 'array'" in checked["invalid"]
+    assert "Failed to validate Action server response" in checked["invalid"]
