@@ -125,14 +125,15 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
         return {"status": "ok", "faqs": len(services.index.current)}
 
     @app.post("/model/parse")
-    async def model_parse(request: Request) -> dict[str, Any]:
+    async def model_parse(request: Request) -> JSONResponse:
         text = _string_field(await _json_object(request), "text")
         decision = await run_in_threadpool(services.decider.decide, text)
         if decision.decision in (ESCALATE, DECLINE) and decision.candidates:
             # Free text only (button payloads score no candidates); feeds the console's inbox.
             await run_in_threadpool(services.inbox.record, text=text, decision=decision.decision,
                                     faq_key=decision.faq_key, score=decision.confidence)
-        return parse_reply(decision, services)
+        # A plain JSONResponse skips FastAPI's response-model encoding, per message.
+        return JSONResponse(parse_reply(decision, services))
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:

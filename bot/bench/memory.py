@@ -1,4 +1,4 @@
-"""Peak resident memory of a set of processes, sampled in a background thread."""
+"""What processes use: peak resident memory (sampled in a background thread), CPU time."""
 
 from __future__ import annotations
 
@@ -38,3 +38,15 @@ class PeakRss:
             for name, pid in self.pids.items():
                 self.peak_mb[name] = max(self.peak_mb[name], self._rss_mb(pid))
             self._stop.wait(self.interval)
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """Return the user + system CPU seconds each process has used so far, children included."""
+    used = {}
+    for name, pid in pids.items():
+        try:
+            times = psutil.Process(pid).cpu_times()
+            used[name] = times.user + times.system + times.children_user + times.children_system
+        except psutil.Error:
+            used[name] = 0.0
+    return used

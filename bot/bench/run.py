@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.bench import stock_rasa
 from bot.bench.load import LoadResult, run_load
-from bot.bench.memory import PeakRss
+from bot.bench.memory import PeakRss, cpu_seconds
 from bot.config import Settings
 from bot.db import Database
 from bot.faq.review import ReviewStore
@@ -159,15 +159,23 @@ class RunningAssistant:
 
 
 def measure_loads(rasa_url: str, texts: list[str], config: BenchConfig,
-                  progress: Callable[[str], None]) -> dict[str, Any]:
-    """Run the load at each concurrency `runs` times; return summaries and all latencies."""
+                  progress: Callable[[str], None],
+                  pids: dict[str, int] | None = None) -> dict[str, Any]:
+    """Run the load at each concurrency `runs` times; return summaries and all latencies.
+
+    With pids, also the CPU milliseconds each process (and this load client) spent per message.
+    """
     results: dict[str, Any] = {}
+    processes = {**(pids or {}), "load_client": os.getpid()}
     for concurrency in config.concurrency:
         runs: list[LoadResult] = []
+        before = cpu_seconds(processes)
         for run in range(config.runs):
             progress(f"end to end: {concurrency} conversations, run {run + 1}/{config.runs}")
             runs.append(asyncio.run(run_load(rasa_url, texts[: config.messages_per_load],
                                              concurrency=concurrency)))
+        after = cpu_seconds(processes)
+        sent = sum(len(r.latencies) + r.errors for r in runs)
         summaries = [r.summary() for r in runs]
         pooled = LoadResult(concurrency, [s for r in runs for s in r.latencies],
                             sum(r.errors for r in runs), sum(r.wall for r in runs))
@@ -176,6 +184,8 @@ def measure_loads(rasa_url: str, texts: list[str], config: BenchConfig,
             "p95_ms_per_run": spread([s["p95_ms"] for s in summaries]),
             "messages_per_s_per_run": spread([s["messages_per_s"] for s in summaries]),
             "latencies_ms": [round(s * 1000, 3) for s in runs[-1].latencies],
+            "cpu_ms_per_message": {k: round(1000 * (after[k] - before[k]) / max(1, sent), 2)
+                                   for k in processes},
         }
     return results
 
@@ -230,7 +240,8 @@ def measure_stock_rasa(settings: Settings, root: Path, texts: list[str], config:
                                root / "stock-run.log")
     try:
         with PeakRss({"stock_rasa": process.pid}) as memory:
-            loads = measure_loads(f"http://127.0.0.1:{port}", texts, config, progress)
+            loads = measure_loads(f"http://127.0.0.1:{port}", texts, config, progress,
+                                  {"stock_rasa": process.pid})
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -282,7 +293,8 @@ def run_bench(settings: Settings, config: BenchConfig,
         report["cold_start_s"] = spread(cold)
         try:
             with PeakRss(assistant.pids()) as memory:
-                report["end_to_end"] = measure_loads(assistant.rasa_url, texts, config, progress)
+                report["end_to_end"] = measure_loads(assistant.rasa_url, texts, config, progress,
+                                                     assistant.pids())
             report["peak_rss_mb"] = {k: round(v, 1) for k, v in memory.peak_mb.items()}
             report["peak_rss_mb"]["total"] = round(sum(memory.peak_mb.values()), 1)
             report["edit_to_live_s"] = measure_edit_to_live(bench_settings, assistant.rasa_url,
