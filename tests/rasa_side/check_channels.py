@@ -4,13 +4,11 @@ import asyncio
 import json
 import sys
 
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet,
-                                     UserUttered)
-from rasa.shared.core.trackers import DialogueStateTracker
-
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from channels.tracker_store import CachedSQLTrackerStore
 
@@ -21,7 +19,9 @@ def store(path: str) -> CachedSQLTrackerStore:
 
 
 def texts(tracker: DialogueStateTracker | None) -> list[str]:
-    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))] if tracker else []
+    if tracker is None:
+        return []
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
 
 
 async def main(path: str) -> dict:
