@@ -295,8 +295,14 @@ def tune(epochs: int, batch_size: int, learning_rate: float, holdout: float,
 @cli.command("eval")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder for eval.json, eval.md and the figures.")
-def eval_(out: Path) -> None:
+@click.option("--diet-epochs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also train Rasa 3.6's stock NLU pipeline (count vectors + DIET) for this many "
+                   "epochs on the same BANKING77 train data and report it beside ours (about "
+                   "75 s an epoch on 2 cores). 0 skips it and keeps the last figure if the "
+                   "training data is unchanged.")
+def eval_(out: Path, diet_epochs: int) -> None:
     """Measure the assistant on BANKING77 and the OOS sets (BOT_DATASETS_DIR); write a report."""
+    from bot.evaluation import diet
     from bot.evaluation.benchmark import Bench, run_benchmarks
     from bot.evaluation.report import write_report
 
@@ -306,11 +312,19 @@ def eval_(out: Path) -> None:
                                    "(set BOT_DATASETS_DIR)")
     bench = Bench(services.settings, services.embedder, services.router)
     report = run_benchmarks(bench)
+    stock = (diet.diet_benchmark(services.settings, epochs=diet_epochs) if diet_epochs
+             else diet.previous_result(out / "eval.json", services.settings))
+    if stock:
+        report["banking77_diet"] = stock
     for path in write_report(report, out):
         click.echo(f"wrote {path}", err=True)
     b77 = report["banking77"]
     click.echo(f"BANKING77 test top-1 {b77['top1_accuracy']:.2%}, macro-F1 {b77['macro_f1']:.2%}, "
                f"answered wrong {b77['decisions']['answered_wrong']:.2%}")
+    if stock:
+        click.echo(f"stock Rasa (DIET, {stock['epochs']} epochs, trained in "
+                   f"{stock['train_seconds']:.0f} s, measured {stock['when']}): top-1 "
+                   f"{stock['top1_accuracy']:.2%}, macro-F1 {stock['macro_f1']:.2%}")
 
 
 @cli.command("fit-thresholds")

@@ -14,31 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.config import Settings
 from bot.faq.store import FaqEntry
 from bot.nlu.training_data import read_rasa_nlu
 from bot.stack import RASA_QUIET_ENV, wait_until_ready
-
-
-def _pipeline(epochs: int) -> list[dict]:
-    """Return Rasa 3.6's default pipeline with the epoch count made explicit."""
-    return [
-        {"name": "WhitespaceTokenizer"},
-        {"name": "RegexFeaturizer"},
-        {"name": "LexicalSyntacticFeaturizer"},
-        {"name": "CountVectorsFeaturizer"},
-        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
-        {"name": "DIETClassifier", "epochs": epochs, "constrain_similarities": True},
-        {"name": "EntitySynonymMapper"},
-        {"name": "ResponseSelector", "epochs": epochs, "constrain_similarities": True},
-        {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
-    ]
-
-
-def _examples(lines: list[str]) -> str:
-    return "".join(f"- {line}\n" for line in lines)
+from bot.stock_nlu import default_pipeline, dump_yaml, examples_block
 
 
 def write_project(directory: Path, faqs: list[FaqEntry], conversational_nlu: Path, *,
@@ -51,10 +31,10 @@ def write_project(directory: Path, faqs: list[FaqEntry], conversational_nlu: Pat
         texts = [faq.question, *rng.sample(faq.alternates, min(examples_per_faq - 1,
                                                                len(faq.alternates)))]
         texts = [" ".join(t.split()) for t in texts]
-        nlu.append({"intent": f"faq/{faq.key}", "examples": _examples(texts)})
+        nlu.append({"intent": f"faq/{faq.key}", "examples": examples_block(texts)})
         count += len(texts)
     for intent, texts in read_rasa_nlu(conversational_nlu).items():
-        nlu.append({"intent": intent, "examples": _examples(texts)})
+        nlu.append({"intent": intent, "examples": examples_block(texts)})
         count += len(texts)
     conversational = list(read_rasa_nlu(conversational_nlu))
     domain = {
@@ -71,7 +51,7 @@ def write_project(directory: Path, faqs: list[FaqEntry], conversational_nlu: Pat
     ] + [{"rule": "fallback", "steps": [{"intent": "nlu_fallback"},
                                         {"action": "utter_default"}]}]
     config = {"recipe": "default.v1", "language": "en", "assistant_id": "stock_rasa_bench",
-              "pipeline": _pipeline(epochs), "policies": [{"name": "RulePolicy"}]}
+              "pipeline": default_pipeline(epochs), "policies": [{"name": "RulePolicy"}]}
     files = {
         "config.yml": config,
         "domain.yml": domain,
@@ -81,8 +61,7 @@ def write_project(directory: Path, faqs: list[FaqEntry], conversational_nlu: Pat
     for name, content in files.items():
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True,
-                                       width=1000), encoding="utf-8")
+        path.write_text(dump_yaml(content), encoding="utf-8")
     (directory / "credentials.yml").write_text("rest:\n", encoding="utf-8")
     return count
 

@@ -89,6 +89,40 @@ def _tuning_lines(meta: dict[str, Any]) -> list[str]:
     ]
 
 
+def _stock_rasa_lines(report: dict[str, Any]) -> list[str]:
+    """Return the BANKING77 comparison with stock Rasa (count vectors + DIET), if measured."""
+    b77, diet = report["banking77"], report.get("banking77_diet")
+    lines = ["### Beside stock Rasa (same split)", ""]
+    if not diet:
+        return [*lines, "Not measured in this run: `bankbot eval --diet-epochs N` (or "
+                "`make eval-diet`) trains Rasa 3.6's default NLU pipeline on the same data and "
+                "adds it here.", ""]
+    load = diet["load_average_1min"]
+    return [
+        *lines,
+        "| model (BANKING77 train phrasings → BANKING77 test) | top-1 | macro-F1 "
+        "| training wall time |",
+        "|---|---|---|---|",
+        "| this assistant: nearest FAQ phrasings (the encoder above) "
+        f"| {_pct(b77['top1_accuracy'])} | {_pct(b77['macro_f1'])} "
+        "| none (frozen encoder; the index is the phrasings' vectors) |",
+        f"| stock Rasa {diet['rasa_version']}: count vectors + DIET, **{diet['epochs']} "
+        f"epoch(s)** | {_pct(diet['top1_accuracy'])} | {_pct(diet['macro_f1'])} "
+        f"| {diet['train_seconds']:.0f} s ({diet['train_seconds'] / 60:.1f} min) |",
+        "",
+        f"Stock Rasa: {diet['pipeline']} (Rasa's default is 100 epochs; "
+        f"{diet['epochs']} used here). Split: {diet['split']}. Its top-1 is DIET's best intent; "
+        f"with the FallbackClassifier's `nlu_fallback` counted wrong "
+        f"({_pct(diet['fallback_share'])} of queries) accuracy is "
+        f"{_pct(diet['accuracy_with_fallback'])}. Training wall time is the whole "
+        f"`rasa train nlu` run on {diet['cpus']} CPU cores shared with other jobs (1-minute load "
+        f"average {load['training_start']:.1f} at the start, {load['training_end']:.1f} at the "
+        f"end); parsing the test set took {diet['parse_seconds']:.0f} s. Measured "
+        f"{diet['when']}.",
+        "",
+    ]
+
+
 def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
     """Return reports/eval.md."""
     b77 = report["banking77"]
@@ -123,6 +157,7 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "(Casanueva et al. 2020); frozen all-MiniLM-L6-v2 kNN-1 92.0 %, + logistic "
         "regression 92.9 % (measured here).",
         "",
+        *_stock_rasa_lines(report),
         "Ten most confused pairs (BANKING77 test):",
         "",
         "| true | predicted | count |",
