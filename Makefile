@@ -13,6 +13,10 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export HF_HUB_OFFLINE := 1
+# endpoints.yml reads these; `bankbot run` sets its own. Without them Rasa commands started
+# here (rasa test) would create a database file literally named ${RASA_TRACKER_DB}.
+export RASA_TRACKER_DB ?= var/rasa_tracker.db
+export BOT_URL ?= http://127.0.0.1:8000
 RASA_DATA := --domain domain.yml --config config.yml
 
 .PHONY: bench rasa-test db-seed help setup run shell test test-fast test-e2e lint rasa-validate rasa-train db-upgrade train eval eval-diet system-deps clean

@@ -37,6 +37,15 @@ def test_auroc_is_one_half_zero_and_counts_ties_half():
     assert metrics.auroc([0.9, 0.4, 0.1], [0.4, 0.2]) == pytest.approx(3.5 / 6)
 
 
+def test_balanced_threshold_separates_the_two_sides_where_they_meet():
+    accept = [0.9, 0.8, 0.7, 0.65, 0.3]  # one in-scope query looks out of domain
+    reject = [0.1, 0.2, 0.6, 0.35]
+    # 0.65 keeps 4/5 and refuses 4/4; nothing does better.
+    assert metrics.balanced_threshold(accept, reject) == 0.65
+    with pytest.raises(ValueError):
+        metrics.balanced_threshold([], reject)
+
+
 def test_threshold_for_coverage_keeps_the_requested_share():
     scores = [i / 20 for i in range(20)]  # 0.00 .. 0.95
     threshold = metrics.threshold_for_coverage(scores, 0.95)

@@ -82,6 +82,22 @@ def threshold_for_coverage(scores: Sequence[float], coverage: float) -> float:
     return ordered[keep - 1]
 
 
+def balanced_threshold(accept: Sequence[float], reject: Sequence[float]) -> float:
+    """Return the threshold (score ≥ t accepts) with the best mean of the two recalls.
+
+    The share of `accept` scores kept plus the share of `reject` scores refused, halved;
+    ties go to the lowest such threshold, which refuses least.
+    """
+    if not accept or not reject:
+        raise ValueError("a balanced threshold needs scores on both sides")
+    best, best_value = float("-inf"), -1.0
+    for t in sorted(set(accept) | set(reject)):
+        value = (1 - share_below(accept, t) + share_below(reject, t)) / 2
+        if value > best_value:
+            best, best_value = t, value
+    return best
+
+
 def share_below(scores: Sequence[float], threshold: float) -> float:
     """Return the share of scores strictly below the threshold (e.g. OOS recall)."""
     return sum(s < threshold for s in scores) / len(scores) if scores else 0.0

@@ -175,19 +175,26 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "`threshold` keeps 95 % of that set's *valid* in-scope queries (similarity of the "
         "top FAQ); in-scope accuracy counts a query right only if its top FAQ is right and "
         "clears the threshold. The ID-OOS recall at 95 % coverage uses the threshold that keeps "
-        "95 % of the *test* in-scope queries (a point on the curve, like AUROC).",
+        "95 % of the *test* in-scope queries (a point on the curve, like AUROC). The *domain "
+        "gate* is the threshold that best separates that set's valid in-scope queries from its "
+        "valid OOD-OOS queries (the mean of the two recalls); in-scope accuracy and OOD-OOS "
+        "recall at the domain gate are the issue's first out-of-scope target.",
         "",
         "| set (test split) | threshold | top-1 | in-scope acc | ID-OOS recall | OOD-OOS recall "
-        "| AUROC ID | AUROC OOD | ID-OOS recall @95 % cov |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| AUROC ID | AUROC OOD | ID-OOS recall @95 % cov | domain gate | in-scope acc / "
+        "OOD-OOS recall at the gate |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, result in report["oos"].items():
         s = result["similarity"]
+        gate = (f"{s['domain_gate_from_valid']:.3f} | {_pct(s['in_scope_accuracy_domain_gate'])}"
+                f" / {_pct(s['ood_oos_recall_domain_gate'])}"
+                if "domain_gate_from_valid" in s else "– | –")
         lines.append(
             f"| {OOS_NAMES[key]} | {s['threshold_from_valid']:.3f} | {_pct(s['top1_accuracy'])} "
             f"| {_pct(s['in_scope_accuracy'])} | {_pct(s['id_oos_recall'])} "
             f"| {_pct(s['ood_oos_recall'])} | {s['auroc_id']:.3f} | {s['auroc_ood']:.3f} "
-            f"| {_pct(s['id_oos_recall_at_95_coverage'])} |")
+            f"| {_pct(s['id_oos_recall_at_95_coverage'])} | {gate} |")
     lines += [
         "",
         "### The decision itself (service router and fitted thresholds, per-set FAQ index)",
