@@ -276,7 +276,8 @@ def shell(rasa_port: int | None) -> None:
               help="FAQs per batch (one phrasing pair each).")
 @click.option("--learning-rate", type=float, default=TuneConfig.learning_rate, show_default=True,
               help="AdamW peak learning rate.")
-@click.option("--holdout", type=float, default=0.1, show_default=True,
+@click.option("--holdout", type=click.FloatRange(0, 0.5, min_open=True), default=0.1,
+              show_default=True,
               help="Share of each FAQ's alternates kept out of tuning, for validation and "
                    "`bankbot fit-thresholds`.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),

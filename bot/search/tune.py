@@ -1,11 +1,18 @@
 """Fine-tuning the sentence encoder on the FAQ phrasings (`bankbot tune`).
 
-Contrastive, in-batch negatives: each batch holds one (anchor, positive) pair from each of
-up to `batch_size` different FAQs, and every other FAQ's phrasing in the batch is a negative
-(symmetric InfoNCE, the loss of sentence-transformers' MultipleNegativesRankingLoss). Keeping
-one pair per FAQ per batch means no negative is secretly a positive. The tuned encoder is an
-ordinary sentence-transformers directory, so the FAQ index stays a nearest-phrasing search and
-FAQ edits stay live without retuning (issue 3).
+Two losses on the same batches:
+
+- Contrastive, in-batch negatives: each batch holds one (anchor, positive) pair from each of
+  up to `batch_size` different FAQs, and every other FAQ's phrasing in the batch is a negative
+  (symmetric InfoNCE, the loss of sentence-transformers' MultipleNegativesRankingLoss). Keeping
+  one pair per FAQ per batch means no negative is secretly a positive.
+- Prototypes: every phrasing in the batch is also classified against one unit vector per FAQ
+  (cosine softmax with an additive margin, as in CosFace), so each step pulls a phrasing
+  towards its own FAQ and away from all the others, not only the ones that share its batch.
+  The prototypes start at each FAQ's mean base embedding and are thrown away after tuning.
+
+The tuned encoder is an ordinary sentence-transformers directory, so the FAQ index stays a
+nearest-phrasing search and FAQ edits stay live without retuning (issue 3).
 """
 
 from __future__ import annotations
@@ -28,11 +35,19 @@ class TuneConfig:
 
     epochs: int = 2
     batch_size: int = 64
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     scale: float = 20.0
     warmup: float = 0.1
     seed: int = 0
-    max_tokens: int = 64
+    # BANKING77 phrasings are 15 tokens at the median, 36 at the 95th percentile: 32 halves
+    # the padded batch of 64 and loses little.
+    max_tokens: int = 32
+    # Weight of the prototype loss beside the contrastive one (0 turns it off).
+    prototype_weight: float = 1.0
+    prototype_scale: float = 30.0
+    prototype_margin: float = 0.1
+    # The prototypes are few fresh parameters: they learn faster than the encoder.
+    prototype_learning_rate: float = 1e-3
 
 
 def make_batches(
@@ -85,14 +100,31 @@ def tune_encoder(
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
     model = SentenceTransformer(str(base_model), device="cpu")
-    model.train()
     # Long phrasings are rare; truncating them in training keeps a CPU batch fast.
     serving_length = model.max_seq_length
     model.max_seq_length = min(serving_length, config.max_tokens)
+    # A phrasing's FAQ, for the prototype loss (a text in two FAQs counts for the first).
+    owner_of: dict[str, int] = {}
+    for number, entry in enumerate(entries):
+        for text in entry.texts:
+            owner_of.setdefault(text, number)
+    prototypes = None
+    if config.prototype_weight > 0:
+        texts = list(owner_of)
+        vectors = model.encode(texts, batch_size=128, convert_to_tensor=True,
+                               normalize_embeddings=True, show_progress_bar=progress)
+        owners = torch.tensor([owner_of[t] for t in texts])
+        centroids = torch.zeros(len(entries), vectors.shape[1]).index_add_(0, owners, vectors)
+        prototypes = torch.nn.Parameter(F.normalize(centroids, dim=-1))
+    model.train()
     epochs = [make_batches(entries, batch_size=config.batch_size, rng=rng)
               for _ in range(config.epochs)]
     total = sum(len(batches) for batches in epochs)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    groups = [{"params": list(model.parameters()), "lr": config.learning_rate}]
+    if prototypes is not None:
+        groups.append({"params": [prototypes], "lr": config.prototype_learning_rate,
+                       "weight_decay": 0.0})
+    optimizer = torch.optim.AdamW(groups)
     warmup = max(1, int(total * config.warmup))
 
     def rate(step: int) -> float:
@@ -116,6 +148,13 @@ def tune_encoder(
             logits = config.scale * anchors @ positives.T
             target = torch.arange(len(batch))
             loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+            if prototypes is not None:
+                owners = torch.tensor([owner_of[a] for a, _ in batch]
+                                      + [owner_of[p] for _, p in batch])
+                cosines = torch.cat([anchors, positives]) @ F.normalize(prototypes, dim=-1).T
+                cosines = cosines - config.prototype_margin * F.one_hot(owners, len(entries))
+                loss = loss + config.prototype_weight * F.cross_entropy(
+                    config.prototype_scale * cosines, owners)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
