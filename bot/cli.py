@@ -332,14 +332,16 @@ def eval_(out: Path, diet_epochs: int) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the fitted values without writing the file.")
 def fit_thresholds(dry_run: bool) -> None:
     """Fit bot/thresholds.yml on train/valid data (held-out FAQ phrasings, CLINC150 val)."""
-    from bot.config import THRESHOLDS_FILE
+    from bot.config import PROJECT_DIR, THRESHOLDS_FILE
     from bot.evaluation.fitting import fit, write_thresholds
 
     services = _services()
     values, report = fit(services.settings, services.embedder, services.router)
     click.echo(json.dumps({"thresholds": values, "validation": report}, indent=2))
     if not dry_run:
-        write_thresholds(THRESHOLDS_FILE, values, report, str(services.embedder.model_path))
+        model = services.embedder.model_path
+        shown = model.relative_to(PROJECT_DIR) if model.is_relative_to(PROJECT_DIR) else model
+        write_thresholds(THRESHOLDS_FILE, values, report, str(shown))
         click.echo(f"wrote {THRESHOLDS_FILE}", err=True)
 
 
