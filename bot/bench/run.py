@@ -292,9 +292,10 @@ def run_bench(settings: Settings, config: BenchConfig,
                     assistant.stop()
         report["cold_start_s"] = spread(cold)
         try:
-            with PeakRss(assistant.pids()) as memory:
+            pids = assistant.pids()
+            with PeakRss(pids) as memory:
                 report["end_to_end"] = measure_loads(assistant.rasa_url, texts, config, progress,
-                                                     assistant.pids())
+                                                     pids)
             report["peak_rss_mb"] = {k: round(v, 1) for k, v in memory.peak_mb.items()}
             report["peak_rss_mb"]["total"] = round(sum(memory.peak_mb.values()), 1)
             report["edit_to_live_s"] = measure_edit_to_live(bench_settings, assistant.rasa_url,

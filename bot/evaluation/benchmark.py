@@ -150,7 +150,11 @@ def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
     _, id_scores = _top_scores(index, vid)
     _, ood_scores = _top_scores(index, vood)
     truth = [e.label for e in test.in_scope]
-    accepted_right = [k == t and s >= threshold for k, t, s in zip(keys, truth, in_scores)]
+
+    def in_scope_accuracy(gate: float) -> float:
+        """Return the share of in-scope queries whose top FAQ is right and clears the gate."""
+        return sum(k == t and s >= gate for k, t, s in zip(keys, truth, in_scores)) / len(truth)
+
     test_95 = metrics.threshold_for_coverage(in_scores, 0.95)
     decider = bench.decider(index)
     in_out = [outcome(d, e.label) for d, e in zip(_decide_all(decider, test.in_scope, vin),
@@ -166,16 +170,14 @@ def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
         "similarity": {
             "threshold_from_valid": threshold,
             "top1_accuracy": metrics.accuracy(truth, keys),
-            "in_scope_accuracy": sum(accepted_right) / len(truth),
+            "in_scope_accuracy": in_scope_accuracy(threshold),
             "id_oos_recall": metrics.share_below(id_scores, threshold),
             "ood_oos_recall": metrics.share_below(ood_scores, threshold),
             "auroc_id": metrics.auroc(in_scores, id_scores),
             "auroc_ood": metrics.auroc(in_scores, ood_scores),
             "id_oos_recall_at_95_coverage": metrics.share_below(id_scores, test_95),
             "domain_gate_from_valid": domain_gate,
-            "in_scope_accuracy_domain_gate": sum(
-                k == t and s >= domain_gate for k, t, s in zip(keys, truth, in_scores)
-            ) / len(truth),
+            "in_scope_accuracy_domain_gate": in_scope_accuracy(domain_gate),
             "ood_oos_recall_domain_gate": metrics.share_below(ood_scores, domain_gate),
         },
         "decisions": {
