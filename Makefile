@@ -36,7 +36,7 @@ $(RASA_VENV)/.installed:
 	$(RASA_VENV)/bin/pip install -q 'rasa==3.6.21'
 	touch $@
 
-models/core.tar.gz: $(RASA_VENV)/.installed domain.yml config.yml data/rules.yml
+models/core.tar.gz: $(RASA_VENV)/.installed domain.yml config.yml data/rules.yml channels/policy.py
 	$(RASA) train core $(RASA_DATA) --stories data/rules.yml --out models --fixed-model-name core
 
 # The served encoder: all-MiniLM-L6-v2 fine-tuned on the seed FAQ phrasings, once (about

@@ -40,3 +40,13 @@ def test_action_replies_are_still_validated(seen):
     assert checked["valid"] is True
     assert "is not of type 'array'" in checked["invalid"]
     assert "Failed to validate Action server response" in checked["invalid"]
+
+
+def test_rule_policy_on_recent_turns_predicts_what_rasas_does(seen):
+    checked = seen["policy"]
+    assert checked["events"] > 150  # long enough that only the recent turns are looked at
+    assert checked["differences"] == []
+    # Each rule fired: the comparison ran over real predictions, not fallbacks.
+    assert {"utter_faq_answer", "action_clarify_faq", "action_handle_deny", "action_escalate",
+            "utter_out_of_scope", "utter_goodbye"} <= set(checked["predicted"])
+    assert "action_default_fallback" not in checked["predicted"]

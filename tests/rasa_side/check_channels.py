@@ -3,13 +3,22 @@
 import asyncio
 import json
 import sys
+import tempfile
+from pathlib import Path
 
+import yaml
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.training import load_data
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from channels.policy import RecentRulePolicy
 from channels.tracker_store import CachedSQLTrackerStore
 
 
@@ -68,5 +77,45 @@ def action_validation() -> dict:
     return out
 
 
+def policy() -> dict:
+    """Our RulePolicy and Rasa's, trained on data/rules.yml as config.yml configures it,
+    predict every step of one long conversation; return where they differ."""
+    domain = Domain.load("domain.yml")
+    trackers = load_data("data/rules.yml", domain, augmentation_factor=0)
+    config = dict(yaml.safe_load(Path("config.yml").read_text())["policies"][0])
+    assert config.pop("name") == "channels.policy.RecentRulePolicy"
+    storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+
+    def trained(cls: type) -> RulePolicy:
+        made = cls.create({**cls.get_default_config(), **config}, storage, Resource(cls.__name__),
+                          ExecutionContext(GraphSchema({}), "check"))
+        made.train(trackers, domain)
+        return made
+
+    stock, recent = trained(RulePolicy), trained(RecentRulePolicy)
+    intents = ["greet", "ask_faq", "ask_ambiguous", "deny", "ask_ambiguous", "choose_faq",
+               "thanks", "deny", "deny", "out_of_scope", "ask_unanswerable", "affirm",
+               "bot_challenge", "request_human", "empty_message", "goodbye"] * 3
+    tracker = DialogueStateTracker.from_events(
+        "long", [ActionExecuted("action_session_start"), SessionStarted(),
+                 ActionExecuted("action_listen")], domain.slots)
+    out: dict = {"differences": [], "predicted": []}
+    for intent in intents:
+        tracker.update(UserUttered(f"a message for {intent}", {"name": intent, "confidence": 1.0}))
+        name = None
+        while name != "action_listen":
+            expected = stock.predict_action_probabilities(tracker, domain)
+            got = recent.predict_action_probabilities(tracker, domain)
+            name = domain.action_names_or_texts[expected.max_confidence_index]
+            if (expected.probabilities, expected.events) != (got.probabilities, got.events):
+                out["differences"].append([len(tracker.events), intent, name])
+            out["predicted"].append(name)
+            tracker.update(ActionExecuted(name))
+            if name != "action_listen":
+                tracker.update(BotUttered(f"reply from {name}"))
+    out["events"] = len(tracker.events)
+    return out
+
+
 print(json.dumps({"tracker_store": asyncio.run(main(sys.argv[1])),
-                  "action_validation": action_validation()}))
+                  "action_validation": action_validation(), "policy": policy()}))

@@ -1,0 +1,76 @@
+"""Rasa's RulePolicy, looking only at the end of a conversation (issue 4).
+
+Stock RulePolicy turns the whole conversation into dialogue states up to four times per
+message (text and intent lookups, before the reply and again before listening): under
+load that was the largest share of Rasa's time, and it grows with every turn. A rule
+can only match the last few states, so this policy builds them from the events since
+the last `recent_turns` customer messages. Same predictions (tests/rasa_side checks
+them against RulePolicy over long conversations) as long as no slot influences the
+conversation and no rule needs the conversation start; both are refused at training.
+"""
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
+
+
+def recent_events(tracker: DialogueStateTracker, turns: int) -> Optional[List[Any]]:
+    """Return the events from the listen before the last `turns` user messages, or None
+    if the conversation is not longer than that."""
+    events = list(tracker.events)
+    seen = 0
+    for position in range(len(events) - 1, -1, -1):
+        if isinstance(events[position], UserUttered):
+            seen += 1
+        elif seen >= turns and isinstance(events[position], ActionExecuted):
+            return events[position:] if position > 0 else None
+    return None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class RecentRulePolicy(RulePolicy):
+    """RulePolicy whose rules are matched against the recent turns only."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Return RulePolicy's defaults plus how many customer turns to look back."""
+        return {**RulePolicy.get_default_config(), "recent_turns": 3}
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain,
+              **kwargs: Any) -> Resource:
+        """Train as RulePolicy does, refusing data whose rules need older history."""
+        influential = [s.name for s in domain.slots if s.influence_conversation]
+        if influential:
+            raise RasaException(f"{type(self).__name__} ignores slot history; slots "
+                                f"{influential} influence the conversation")
+        if any(t.is_rule_tracker and t.events and not self._starts_with_snippet(t)
+               for t in training_trackers):
+            raise RasaException(f"{type(self).__name__} cannot apply rules that need the "
+                                "conversation start (conversation_start: true)")
+        return super().train(training_trackers, domain, **kwargs)
+
+    @staticmethod
+    def _starts_with_snippet(tracker: TrackerWithCachedStates) -> bool:
+        from rasa.shared.core.constants import RULE_SNIPPET_ACTION_NAME
+
+        return any(isinstance(e, ActionExecuted) and e.action_name == RULE_SNIPPET_ACTION_NAME
+                   for e in tracker.events)
+
+    def _prediction_states(self, tracker: DialogueStateTracker, domain: Domain,
+                           use_text_for_last_user_input: bool = False,
+                           rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Any]:
+        recent = recent_events(tracker, int(self.config["recent_turns"]))
+        if recent is not None:
+            tracker = DialogueStateTracker.from_events(
+                tracker.sender_id, recent, slots=tracker.slots.values())
+        return super()._prediction_states(tracker, domain, use_text_for_last_user_input,
+                                          rule_only_data)

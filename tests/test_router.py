@@ -1,0 +1,26 @@
+"""The router's probabilities are scikit-learn's, computed without its per-call overhead."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from bot.nlu.router import BANKING, OUT_OF_SCOPE, Router
+
+
+@pytest.mark.parametrize("labels", [[BANKING, OUT_OF_SCOPE], [BANKING, "greet", OUT_OF_SCOPE]])
+def test_router_probabilities_match_scikit_learn(labels: list[str]) -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(len(labels), 16))
+    vectors = np.vstack([c + rng.normal(scale=0.8, size=(40, 16)) for c in centres])
+    targets = [label for label in labels for _ in range(40)]
+    model = LogisticRegression(C=10.0, max_iter=2000).fit(vectors, targets)
+    router = Router(model, "constructed")
+
+    queries = rng.normal(size=(25, 16)).astype(np.float32)
+    probabilities = model.predict_proba(queries)
+    for prediction, row in zip(router.predict_many(queries), probabilities):
+        assert prediction.label == model.classes_[row.argmax()]
+        assert prediction.probability == pytest.approx(row.max(), abs=1e-5)
+        expected = dict(zip(model.classes_, row))
+        assert prediction.out_of_scope == pytest.approx(expected[OUT_OF_SCOPE], abs=1e-5)
+        assert dict(prediction.ranking) == pytest.approx(expected, abs=1e-5)
