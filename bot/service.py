@@ -60,7 +60,10 @@ def _entities(decision: Decision, answer: str | None) -> list[dict[str, Any]]:
 
 
 def parse_reply(decision: Decision, services: Services) -> dict[str, Any]:
-    """Return Rasa's parse JSON for a decision, plus the keys our actions read."""
+    """Return Rasa's parse JSON for a decision, plus the keys our actions read.
+
+    The answered FAQ's key and text travel only as entities (Rasa fills the slots from them):
+    every top-level key is stored in each message's tracker event."""
     faq = services.index.current.entries.get(decision.faq_key or "")
     answer = faq.answer if faq is not None and decision.decision == ANSWER else None
     confidence = round(decision.confidence, 4)
@@ -70,8 +73,6 @@ def parse_reply(decision: Decision, services: Services) -> dict[str, Any]:
         "intent_ranking": [{"name": decision.rasa_intent, "confidence": confidence}],
         "entities": _entities(decision, answer),
         "decision": decision.decision,
-        "faq_key": decision.faq_key,
-        "answer": answer,
         "candidates": [c.as_dict() for c in decision.candidates],
     }
 

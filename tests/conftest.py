@@ -26,6 +26,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+def parsed_answer(reply: dict) -> str | None:
+    """Return the FAQ answer a /model/parse reply carries (its faq_answer entity), if any."""
+    return next((e["value"] for e in reply["entities"] if e["entity"] == "faq_answer"), None)
+
+
 def seeded_settings(var_dir: Path, database_url: str = "", **overrides: object) -> Settings:
     """Return settings for a migrated, seeded database under var_dir, sharing `make setup`'s
     router and embedding cache."""

@@ -81,6 +81,7 @@ def _tuning_lines(meta: dict[str, Any]) -> list[str]:
         return []
     return [
         f"**Encoder tuning:** `bankbot tune`, {tuned['config']['epochs']} epoch(s), "
+        f"{tuned['config'].get('soup', 1)} run(s) averaged, "
         f"{tuned['seconds'] / 60:.1f} min, on {tuned['trained_phrasings']} FAQ phrasings; on the "
         f"{tuned['heldout_phrasings']} held-out phrasings ({tuned['split']}) top-1 went from "
         f"{_pct(tuned['heldout_top1_base'])} to {_pct(tuned['heldout_top1_tuned'])} "

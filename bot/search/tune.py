@@ -11,6 +11,11 @@ Two losses on the same batches:
   towards its own FAQ and away from all the others, not only the ones that share its batch.
   The prototypes start at each FAQ's mean base embedding and are thrown away after tuning.
 
+`--soup N` averages N runs that differ only in their seed, weight by weight (a uniform "model
+soup", Wortsman et al. 2022: same network, same speed). Not the default: three seeds gave
+held-out top-1 94.3 / 94.5 / 94.6 % and their average 94.6 %, but right answers at the fitted
+thresholds fell (85.5 % against 86.2 % for seed 0 alone) for three times the tuning time.
+
 The tuned encoder is an ordinary sentence-transformers directory, so the FAQ index stays a
 nearest-phrasing search and FAQ edits stay live without retuning (issue 3).
 """
@@ -39,6 +44,8 @@ class TuneConfig:
     scale: float = 20.0
     warmup: float = 0.1
     seed: int = 0
+    # Runs averaged into the saved encoder, seeds seed, seed + 1, ...
+    soup: int = 1
     # BANKING77 phrasings are 15 tokens at the median, 36 at the 95th percentile: 32 halves
     # the padded batch of 64 and loses little.
     max_tokens: int = 32
@@ -90,15 +97,40 @@ def tune_encoder(
     progress: bool = False,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> float:
-    """Fine-tune base_model on the FAQ phrasings, save it to out_dir; return the seconds taken."""
+    """Fine-tune base_model on the FAQ phrasings `config.soup` times, one seed each, and save
+    the weight average to out_dir; return the seconds taken."""
+    import torch
+
+    started = time.perf_counter()
+    total: dict[str, torch.Tensor] = {}
+    model = None
+    for run in range(config.soup):
+        model = _tune_once(entries, base_model, config, seed=config.seed + run,
+                           label=f"tuning encoder, run {run + 1}/{config.soup}",
+                           progress=progress, on_epoch=on_epoch)
+        for name, tensor in model.state_dict().items():
+            if tensor.is_floating_point():
+                total[name] = total.get(name, 0) + tensor.detach().double()
+    assert model is not None
+    state = model.state_dict()
+    model.load_state_dict({name: (total[name] / config.soup).to(tensor.dtype)
+                           if name in total else tensor for name, tensor in state.items()})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+    return time.perf_counter() - started
+
+
+def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig, *, seed: int,
+               label: str, progress: bool,
+               on_epoch: Callable[[int, float], None] | None):  # type: ignore[no-untyped-def]
+    """Return base_model fine-tuned once with this seed (in memory, not saved)."""
     import torch
     import torch.nn.functional as F
     from sentence_transformers import SentenceTransformer
     from tqdm import tqdm
 
-    started = time.perf_counter()
-    rng = random.Random(config.seed)
-    torch.manual_seed(config.seed)
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
     model = SentenceTransformer(str(base_model), device="cpu")
     # Long phrasings are rare; truncating them in training keeps a CPU batch fast.
     serving_length = model.max_seq_length
@@ -139,7 +171,7 @@ def tune_encoder(
         features = preprocess(texts)
         return F.normalize(model(features)["sentence_embedding"], dim=-1)
 
-    bar = tqdm(total=total, desc="tuning encoder", unit="batch", disable=not progress)
+    bar = tqdm(total=total, desc=label, unit="batch", disable=not progress)
     for epoch, batches in enumerate(epochs, start=1):
         running = 0.0
         for done, batch in enumerate(batches, start=1):
@@ -170,6 +202,4 @@ def tune_encoder(
     bar.close()
     model.eval()
     model.max_seq_length = serving_length
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(str(out_dir))
-    return time.perf_counter() - started
+    return model
