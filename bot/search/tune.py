@@ -99,25 +99,28 @@ def tune_encoder(
 ) -> float:
     """Fine-tune base_model on the FAQ phrasings `config.soup` times, one seed each, and save
     the weight average to out_dir; return the seconds taken."""
-    import torch
-
     started = time.perf_counter()
-    total: dict[str, torch.Tensor] = {}
-    model = None
+    states = []
     for run in range(config.soup):
         model = _tune_once(entries, base_model, config, seed=config.seed + run,
                            label=f"tuning encoder, run {run + 1}/{config.soup}",
                            progress=progress, on_epoch=on_epoch)
-        for name, tensor in model.state_dict().items():
-            if tensor.is_floating_point():
-                total[name] = total.get(name, 0) + tensor.detach().double()
-    assert model is not None
-    state = model.state_dict()
-    model.load_state_dict({name: (total[name] / config.soup).to(tensor.dtype)
-                           if name in total else tensor for name, tensor in state.items()})
+        states.append(model.state_dict())
+    model.load_state_dict(average_weights(states))
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     return time.perf_counter() - started
+
+
+def average_weights(states: list[dict]) -> dict:  # type: ignore[type-arg]
+    """Return the element-wise mean of the floating-point tensors of these state dicts; other
+    tensors (integer buffers) are taken from the last one."""
+    averaged = dict(states[-1])
+    for name, tensor in states[-1].items():
+        if tensor.is_floating_point():
+            total = sum(state[name].detach().double() for state in states)
+            averaged[name] = (total / len(states)).to(tensor.dtype)
+    return averaged
 
 
 def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig, *, seed: int,
