@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import RULE_SNIPPET_ACTION_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -24,13 +25,16 @@ from rasa.shared.exceptions import RasaException
 def recent_events(tracker: DialogueStateTracker, turns: int) -> Optional[List[Any]]:
     """Return the events from the listen before the last `turns` user messages, or None
     if the conversation is not longer than that."""
-    events = list(tracker.events)
+    # Walk back from the end and collect only the tail: this runs up to four times a message,
+    # so it must not copy the whole conversation either.
+    tail: List[Any] = []
     seen = 0
-    for position in range(len(events) - 1, -1, -1):
-        if isinstance(events[position], UserUttered):
+    for event in reversed(tracker.events):
+        tail.append(event)
+        if isinstance(event, UserUttered):
             seen += 1
-        elif seen >= turns and isinstance(events[position], ActionExecuted):
-            return events[position:] if position > 0 else None
+        elif seen >= turns and isinstance(event, ActionExecuted):
+            return tail[::-1] if len(tail) < len(tracker.events) else None
     return None
 
 
@@ -60,8 +64,6 @@ class RecentRulePolicy(RulePolicy):
 
     @staticmethod
     def _starts_with_snippet(tracker: TrackerWithCachedStates) -> bool:
-        from rasa.shared.core.constants import RULE_SNIPPET_ACTION_NAME
-
         return any(isinstance(e, ActionExecuted) and e.action_name == RULE_SNIPPET_ACTION_NAME
                    for e in tracker.events)
 
