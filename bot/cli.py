@@ -231,9 +231,11 @@ def _stack_settings(rasa_port: int | None) -> Settings:
 @cli.command()
 @click.option("--rasa-port", type=int, help="Rasa's port (default: 5005).")
 def run(rasa_port: int | None) -> None:
-    """Run the whole assistant: the bot service and Rasa (REST + socketio). Ctrl-C stops both."""
-    from bot.stack import Stack, StackError
+    """Run the whole assistant: the bot service and Rasa (REST + socketio). Ctrl-C or SIGTERM
+    stops both."""
+    from bot.stack import Stack, StackError, stop_on_signals
 
+    stop_on_signals()
     stack = Stack(_stack_settings(rasa_port))
     try:
         stack.start()
@@ -253,8 +255,9 @@ def run(rasa_port: int | None) -> None:
 @click.option("--rasa-port", type=int, help="Port of the Rasa shell's own server (default: 5005).")
 def shell(rasa_port: int | None) -> None:
     """Chat with the full assistant in the terminal (rasa shell against the bot service)."""
-    from bot.stack import Stack, StackError, rasa_command, rasa_env
+    from bot.stack import Stack, StackError, rasa_command, rasa_env, stop_on_signals
 
+    stop_on_signals()
     settings = _stack_settings(rasa_port)
     stack = Stack(settings, log_dir=settings.var_dir / "logs")
     try:

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         "onnx-int8", description="How the encoder runs: PyTorch, ONNX Runtime, or ONNX int8."
     )
     encoder_threads: int = Field(
-        1, ge=1, description="Threads per encode call and per FAQ search (ONNX Runtime, faiss)."
+        1, ge=1, description="ONNX Runtime threads per encode call."
     )
     rasa_dir: Path = Field(
         PROJECT_DIR, description="The Rasa project (config.yml, domain.yml, endpoints.yml)."

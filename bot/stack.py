@@ -27,6 +27,17 @@ RASA_QUIET_ENV = {
 }
 
 
+def stop_on_signals() -> None:
+    """Make Ctrl-C and a service manager's SIGTERM both raise KeyboardInterrupt, so that the
+    caller's `finally` stops the child processes instead of leaving them running.
+
+    SIGINT is re-armed as well: a shell starts background jobs with it ignored, and the
+    children would inherit that and ignore the signal that stops them.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def link_trained_artifacts(source_var: Path, var_dir: Path) -> Path:
     """Make var_dir share source_var's trained router and embedding cache (tests, benchmarks)."""
     var_dir.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ class RecentRulePolicy(RulePolicy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """Return RulePolicy's defaults plus how many customer turns to look back."""
-        return {**RulePolicy.get_default_config(), "recent_turns": 3}
+        return {**RulePolicy.get_default_config(), "recent_turns": 1}
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain,
               **kwargs: Any) -> Resource:

@@ -1,4 +1,8 @@
-"""A bounded asyncio load generator for Rasa's REST channel (loopback only)."""
+"""A bounded asyncio load generator for Rasa's REST channel (loopback only).
+
+aiohttp rather than httpx: the client shares the two cores with the assistant, and httpx
+spent 2.4 ms of CPU per message here (issue 4), which the benchmark would charge to the assistant.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
 import numpy as np
 
 
@@ -34,15 +38,15 @@ class LoadResult:
         }
 
 
-async def _conversation(client: httpx.AsyncClient, url: str, texts: list[str],
+async def _conversation(client: aiohttp.ClientSession, url: str, texts: list[str],
                         result: LoadResult) -> None:
     sender = f"bench-{uuid.uuid4().hex[:12]}"
     for text in texts:
         started = time.perf_counter()
         try:
-            response = await client.post(url, json={"sender": sender, "message": text})
-            ok = response.status_code == 200 and bool(response.json())
-        except (httpx.HTTPError, ValueError):
+            async with client.post(url, json={"sender": sender, "message": text}) as response:
+                ok = response.status == 200 and bool(await response.json())
+        except (TimeoutError, aiohttp.ClientError, ValueError):
             ok = False
         if ok:
             result.latencies.append(time.perf_counter() - started)
@@ -60,9 +64,10 @@ async def run_load(rasa_url: str, texts: list[str], *, concurrency: int,
     queue: asyncio.Queue[list[str]] = asyncio.Queue()
     for chunk in chunks:
         queue.put_nowait(chunk)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
 
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=30)) as client:
 
         async def worker() -> None:
             while not queue.empty():

@@ -149,8 +149,8 @@ class RunningAssistant:
         return found
 
     def stop(self) -> None:
-        """Stop both processes as Ctrl-C would."""
-        self.process.send_signal(signal.SIGINT)
+        """Stop both processes as a service manager would."""
+        self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(60)
         except subprocess.TimeoutExpired:

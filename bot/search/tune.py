@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +94,6 @@ def tune_encoder(
     config: TuneConfig,
     *,
     progress: bool = False,
-    on_epoch: Callable[[int, float], None] | None = None,
 ) -> float:
     """Fine-tune base_model on the FAQ phrasings `config.soup` times, one seed each, and save
     the weight average to out_dir; return the seconds taken."""
@@ -104,7 +102,7 @@ def tune_encoder(
     for run in range(config.soup):
         model = _tune_once(entries, base_model, config, seed=config.seed + run,
                            label=f"tuning encoder, run {run + 1}/{config.soup}",
-                           progress=progress, on_epoch=on_epoch)
+                           progress=progress)
         states.append(model.state_dict())
     model.load_state_dict(average_weights(states))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,8 +122,7 @@ def average_weights(states: list[dict]) -> dict:  # type: ignore[type-arg]
 
 
 def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig, *, seed: int,
-               label: str, progress: bool,
-               on_epoch: Callable[[int, float], None] | None):  # type: ignore[no-untyped-def]
+               label: str, progress: bool):  # type: ignore[no-untyped-def]
     """Return base_model fine-tuned once with this seed (in memory, not saved)."""
     import torch
     import torch.nn.functional as F
@@ -200,8 +197,6 @@ def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig, *,
             bar.set_postfix(epoch=epoch, loss=f"{running / done:.3f}")
         mean_loss = running / max(1, len(batches))
         logger.info("epoch %d: mean loss %.4f", epoch, mean_loss)
-        if on_epoch is not None:
-            on_epoch(epoch, mean_loss)
     bar.close()
     model.eval()
     model.max_seq_length = serving_length
