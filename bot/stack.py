@@ -31,8 +31,9 @@ def stop_on_signals() -> None:
     """Make Ctrl-C and a service manager's SIGTERM both raise KeyboardInterrupt, so that the
     caller's `finally` stops the child processes instead of leaving them running.
 
-    SIGINT is re-armed as well: a shell starts background jobs with it ignored, and the
-    children would inherit that and ignore the signal that stops them.
+    SIGINT is re-armed as well: a shell starts background jobs (`&`, nohup) with it ignored,
+    and Python then never raises KeyboardInterrupt, so `kill -INT` did nothing. (The children
+    install their own SIGINT handlers, so `_terminate` reaches them either way.)
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
