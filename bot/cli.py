@@ -342,7 +342,7 @@ def fit_thresholds(dry_run: bool) -> None:
     from bot.evaluation.fitting import fit, write_thresholds
 
     services = _services()
-    values, report = fit(services.settings, services.embedder, services.router)
+    values, report = fit(services.settings, services.embedder)
     click.echo(json.dumps({"thresholds": values, "validation": report}, indent=2))
     if not dry_run:
         model = services.embedder.model_path

@@ -29,6 +29,16 @@ def test_onnx_backends_agree_with_torch(torch_vectors: np.ndarray, backend: str,
     assert (vectors * torch_vectors).sum(axis=1).min() >= minimum_cosine
 
 
+def test_a_text_gets_the_same_vector_alone_or_with_others() -> None:
+    # The service encodes one message at a time and the evaluation many at once: both must
+    # see the same vectors, or the published accuracy is not the one customers get.
+    embedder = Embedder(bundled_model_path(), backend="onnx-int8",
+                        export_root=SETUP_VAR / "encoder-onnx")
+    together = embedder.encode_uncached(TEXTS + ["a much longer message " * 12])[: len(TEXTS)]
+    alone = np.stack([embedder.encode_one(text) for text in TEXTS])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
 def test_backends_have_different_fingerprints() -> None:
     root = SETUP_VAR / "encoder-onnx"
     prints = {Embedder(bundled_model_path(), backend=b, export_root=root).fingerprint

@@ -14,6 +14,10 @@ logger = logging.getLogger(__name__)
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+# Part of the ONNX backends' fingerprint: bump it when the same weights start giving other
+# vectors, so cached vectors and routers trained on the old ones are not reused.
+# 2: each text encoded on its own (bot/search/onnx_encoder.py).
+ONNX_VECTORS_VERSION = 2
 
 
 def bundled_model_path() -> Path:
@@ -97,7 +101,8 @@ class Embedder:
         """Return an id of the weights and backend, so caches of different encoders never mix."""
         if self.backend == "torch":
             return self.weights_fingerprint
-        return hashlib.sha1(f"{self.weights_fingerprint}:{self.backend}".encode()).hexdigest()[:16]
+        key = f"{self.weights_fingerprint}:{self.backend}:{ONNX_VECTORS_VERSION}"
+        return hashlib.sha1(key.encode()).hexdigest()[:16]
 
     @property
     def weights_fingerprint(self) -> str:

@@ -87,16 +87,20 @@ class OnnxEncoder:
         max_length = json.loads((export_dir / "encoder.json").read_text())["max_length"]
         self.tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
-        self.tokenizer.enable_padding()
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Return one float32 unit vector per text."""
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self.session.run(None, feed)[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        """Return one float32 unit vector per text, each encoded on its own.
+
+        Never batched: dynamic int8 quantisation scales activations over the whole input,
+        so a text's vector depended on its batch-mates (cosine as low as 0.973), and the
+        evaluation, which batched, scored other vectors than the service, which does not.
+        Padding to the longest text also made batches slower (issue 3).
+        """
+        return np.stack([self._encode_one(text) for text in texts]).astype(np.float32)
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.zeros_like(ids)}
+        pooled = self.session.run(None, feed)[0][0].mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
