@@ -177,14 +177,12 @@ def train() -> None:
     """Train the router (conversational intents, banking, out of scope) and cache FAQ vectors."""
     from bot.faq.seed import load_seed
     from bot.nlu.router import Router
-    from bot.nlu.training_data import router_examples
 
     services = _services()
     settings = services.settings
-    faq_texts = [t for entry in load_seed(settings.data_dir / "faq") for t in entry.texts]
     click.echo("encoding router training data", err=True)
-    router = Router.train(router_examples(settings.data_dir, faq_texts), services.embedder,
-                          progress=True)
+    router = Router.train_for_faqs(settings.data_dir, load_seed(settings.data_dir / "faq"),
+                                   services.embedder, progress=True)
     router.save(settings.router_path)
     click.echo("encoding live FAQs", err=True)
     services.index.refresh(progress=True)

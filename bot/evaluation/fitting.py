@@ -26,7 +26,6 @@ from bot.decision import ANSWER, CLARIFY, DECLINE, INTENT, Decider
 from bot.evaluation.datasets import FINANCE_DOMAINS, Example, clinc150, clinc150_domains
 from bot.faq.seed import load_seed, split_alternates
 from bot.nlu.router import Router, RouterPrediction
-from bot.nlu.training_data import router_examples
 from bot.search.embedder import Embedder
 from bot.search.index import Candidate, FaqIndex
 
@@ -95,8 +94,7 @@ def validation_groups(settings: Settings, embedder: Embedder) -> list[Group]:
     kept, held = split_alternates(load_seed(settings.data_dir / "faq"), holdout=HOLDOUT)
     index = FaqIndex.build(kept, embedder, progress=True)
     click.echo("training a router without the held-out phrasings", err=True)
-    router = Router.train(router_examples(settings.data_dir, [t for e in kept for t in e.texts]),
-                          embedder, progress=True)
+    router = Router.train_for_faqs(settings.data_dir, kept, embedder, progress=True)
     in_scope = [Example(t, key) for key, texts in held.items() for t in texts]
     domains = clinc150_domains(settings.datasets_dir)
     val = clinc150(settings.datasets_dir, "val")

@@ -11,13 +11,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import joblib
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from bot.errors import IndexNotBuilt
+from bot.nlu.training_data import router_examples
 from bot.search.embedder import Embedder
+
+if TYPE_CHECKING:
+    from bot.faq.store import FaqEntry
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +71,14 @@ class Router:
         model.fit(vectors, labels)
         logger.info("router trained on %d examples, %d labels", len(texts), len(examples))
         return cls(model, embedder.fingerprint)
+
+    @classmethod
+    def train_for_faqs(cls, data_dir: Path, faqs: list[FaqEntry], embedder: Embedder, *,
+                       progress: bool = False) -> Router:
+        """Fit the router the served way: data_dir's intents and lists plus every phrasing of
+        these FAQs (`bankbot train` passes them all, the threshold fit all but its holdout)."""
+        faq_texts = [t for faq in faqs for t in faq.texts]
+        return cls.train(router_examples(data_dir, faq_texts), embedder, progress=progress)
 
     def predict(self, vector: np.ndarray) -> RouterPrediction:
         """Return the router's view of one embedding."""
