@@ -337,11 +337,13 @@ def eval_(out: Path, diet_epochs: int) -> None:
 def fit_thresholds(dry_run: bool) -> None:
     """Fit bot/thresholds.yml on train/valid data (held-out FAQ phrasings, CLINC150 val)."""
     from bot.config import PROJECT_DIR, THRESHOLDS_FILE
-    from bot.evaluation.fitting import fit, write_thresholds
+    from bot.evaluation.fitting import MAX_WRONG, fit, write_thresholds
 
     services = _services()
     values, report = fit(services.settings, services.embedder)
     click.echo(json.dumps({"thresholds": values, "validation": report}, indent=2))
+    if not report["wrong_answers_under_cap"]:
+        raise click.ClickException(f"no thresholds keep wrong answers under {MAX_WRONG:.1%}")
     if not dry_run:
         model = services.embedder.model_path
         shown = model.relative_to(PROJECT_DIR) if model.is_relative_to(PROJECT_DIR) else model

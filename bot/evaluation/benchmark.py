@@ -30,6 +30,7 @@ from bot.evaluation.datasets import (
     faqs_from_examples,
     normalise,
 )
+from bot.evaluation.deployment import deploy
 from bot.faq.seed import load_seed
 from bot.nlu.router import Router
 from bot.nlu.training_data import router_examples
@@ -190,8 +191,8 @@ def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
 
 
 def router_overlap(bench: Bench, test: OosSet) -> dict[str, int]:
-    """Count test texts that also appear (normalised) in the router's training data."""
-    faq_texts = [t for e in load_seed(bench.settings.data_dir / "faq") for t in e.texts]
+    """Count test texts that also appear (normalised) in the set's router's training data."""
+    faq_texts = [e.text for e in test.train]
     seen = {normalise(t) for texts in router_examples(bench.settings.data_dir, faq_texts).values()
             for t in texts}
     return {part: sum(normalise(e.text) in seen for e in rows)
@@ -230,14 +231,17 @@ def run_benchmarks(bench: Bench) -> dict[str, Any]:
         },
         "banking77": banking77_benchmark(bench),
     }
-    report["oos"] = {
-        "clinc_single_domain": oos_benchmark(bench, clinc_single_domain(datasets_dir, "test"),
-                                             clinc_single_domain(datasets_dir, "valid")),
-    }
+    sets = {"clinc_single_domain": (clinc_single_domain(datasets_dir, "test"),
+                                    clinc_single_domain(datasets_dir, "valid"))}
     for labels in ("label", "label_by_text_lookup"):
-        report["oos"][f"banking77_oos_{labels}"] = oos_benchmark(
-            bench, banking77_oos(datasets_dir, "test", labels=labels),
-            banking77_oos(datasets_dir, "valid", labels=labels))
+        sets[f"banking77_oos_{labels}"] = (banking77_oos(datasets_dir, "test", labels=labels),
+                                           banking77_oos(datasets_dir, "valid", labels=labels))
+    report["oos"] = {}
+    for key, (test, valid) in sets.items():
+        deployed = deploy(s, bench.embedder.model_path, key, valid)
+        set_bench = Bench(deployed.settings, deployed.embedder, deployed.router)
+        report["oos"][key] = {**oos_benchmark(set_bench, test, valid),
+                              "deployment": deployed.description}
     seed_index = FaqIndex.build(load_seed(bench.settings.data_dir / "faq"), bench.embedder)
     queries = [e.text for e in banking77(datasets_dir, "test")]
     report["latency"] = latency(bench, queries, bench.decider(seed_index))

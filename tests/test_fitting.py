@@ -1,0 +1,69 @@
+"""The threshold fit (`bankbot fit-thresholds`, and each OOS set's deployment in `bankbot eval`),
+on constructed validation groups whose right thresholds are known by hand."""
+
+import pytest
+
+from bot.config import Settings
+from bot.evaluation.fitting import Group, fit_groups
+from bot.nlu.router import BANKING, RouterPrediction
+from bot.search.index import Candidate
+
+
+def _group(name: str, rows: list[tuple[str | None, str, float, float]]) -> Group:
+    """rows: (right FAQ or None, top FAQ, its score, router's out-of-scope probability)."""
+    predictions = [RouterPrediction(BANKING, 1 - oos, oos, [(BANKING, 1 - oos)])
+                   for _, _, _, oos in rows]
+    # The runner-up scores far lower, so no query is a close call to clarify.
+    candidates = [[Candidate(top, top, score), Candidate("other", "other", 0.1)]
+                  for _, top, score, _ in rows]
+    return Group(name, [truth for truth, _, _, _ in rows], predictions, candidates)
+
+
+def test_fit_picks_the_lowest_thresholds_that_keep_wrong_answers_and_declines_rare():
+    # In scope: 90 right at 0.90 and 10 wrong at 0.72. Wrong answers must stay under 1.5 %,
+    # so the answer threshold is the first grid value above 0.72.
+    in_scope = _group("in scope", [("a", "a", 0.90, 0.1)] * 90 + [("a", "b", 0.72, 0.1)] * 10)
+    # Banking without an FAQ: 5 % look out of scope at 0.62; at most 2 % may be declined,
+    # so the decline threshold is the first grid value above 0.62.
+    banking = _group("banking", [(None, "a", 0.5, 0.62)] * 5 + [(None, "a", 0.5, 0.1)] * 95)
+    ood = _group("out of domain", [(None, "a", 0.2, 0.99)] * 10)
+
+    values, report = fit_groups(Settings(), None, in_scope, banking, ood)  # type: ignore[arg-type]
+
+    assert values["answer_threshold"] == 0.73
+    assert values["decline_threshold"] == 0.65
+    assert report["in_scope"] == pytest.approx(
+        {"right": 0.9, "wrong": 0.0, "clarified": 0.0, "declined": 0.0})
+    assert report["banking_declined"] == 0.0
+    assert report["ood_declined_or_chat"] == 1.0
+    assert report["wrong_answers_under_cap"]
+
+
+def test_when_no_banking_question_has_an_faq_answering_one_counts_as_a_wrong_answer():
+    in_scope = _group("in scope", [("a", "a", 0.90, 0.1)] * 100)
+    # 10 % of the uncovered banking questions resemble FAQ "a" at 0.80.
+    banking = _group("banking", [(None, "a", 0.80, 0.1)] * 10 + [(None, "a", 0.5, 0.1)] * 90)
+    ood = _group("out of domain", [(None, "a", 0.2, 0.99)] * 10)
+
+    covered, _ = fit_groups(Settings(), None, in_scope, banking, ood)  # type: ignore[arg-type]
+    uncovered, report = fit_groups(Settings(), None, in_scope, banking, ood,  # type: ignore[arg-type]
+                                   banking_uncovered=True)
+
+    assert covered["answer_threshold"] < 0.80  # nothing in scope is wrong at any threshold
+    assert uncovered["answer_threshold"] == 0.81
+    assert report["banking_answered"] == 0.0
+    assert report["in_scope"]["right"] == 1.0
+
+
+def test_when_no_setting_keeps_wrong_answers_under_the_cap_the_fit_says_so():
+    # Mislabelled data: 10 % of in-scope queries score 0.97 on a wrong FAQ, above the whole
+    # answer grid, so every setting answers them.
+    in_scope = _group("in scope", [("a", "a", 0.90, 0.1)] * 90 + [("a", "b", 0.97, 0.1)] * 10)
+    banking = _group("banking", [(None, "a", 0.5, 0.1)] * 10)
+    ood = _group("out of domain", [(None, "a", 0.2, 0.99)] * 10)
+
+    values, report = fit_groups(Settings(), None, in_scope, banking, ood)  # type: ignore[arg-type]
+
+    assert not report["wrong_answers_under_cap"]
+    assert report["in_scope"]["wrong"] == pytest.approx(0.1)
+    assert report["in_scope"]["right"] == pytest.approx(0.9)  # the rest is still answered
