@@ -98,8 +98,7 @@ def deploy(settings: Settings, served: Path, name: str, valid: OosSet) -> Deploy
             ("OOD-OOS", valid.ood_oos, [None] * len(valid.ood_oos)),
         )
     ]
-    values, validation = fitting.fit_groups(settings, embedder, *groups,
-                                                 banking_uncovered=True)
+    values, validation = fitting.fit_groups(settings, embedder, *groups, banking_uncovered=True)
     description = {"encoder": str(model), "tuning": tuning, "thresholds": values,
                    "validation": validation}
     return Deployment(settings.model_copy(update=values), embedder, router, description)
