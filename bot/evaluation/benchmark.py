@@ -7,12 +7,10 @@ produced it. The decision is never re-implemented: each query goes through
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -31,6 +29,7 @@ from bot.evaluation.datasets import (
     normalise,
 )
 from bot.evaluation.deployment import deploy
+from bot.evaluation.tuning import tuning_report
 from bot.faq.seed import load_seed
 from bot.nlu.router import Router
 from bot.nlu.training_data import router_examples
@@ -211,12 +210,6 @@ def latency(bench: Bench, texts: list[str], decider: Decider) -> dict[str, Any]:
     return {"queries": len(timings), "ms": _summary(timings)}
 
 
-def _tuning_report(model_dir: Path) -> dict[str, Any] | None:
-    """Return the encoder's tune_report.json (written by `bankbot tune`), if it has one."""
-    path = model_dir / "tune_report.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
 def run_benchmarks(bench: Bench) -> dict[str, Any]:
     """Run every benchmark and return the report as plain data."""
     started = time.perf_counter()
@@ -227,7 +220,7 @@ def run_benchmarks(bench: Bench) -> dict[str, Any]:
             "encoder": str(bench.embedder.model_path),
             "fingerprint": bench.embedder.fingerprint,
             "thresholds": {name: getattr(s, name) for name in THRESHOLD_NAMES},
-            "tuning": _tuning_report(bench.embedder.model_path),
+            "tuning": tuning_report(bench.embedder.model_path),
         },
         "banking77": banking77_benchmark(bench),
     }

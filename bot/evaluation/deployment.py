@@ -29,14 +29,12 @@ import click
 from bot.config import Settings
 from bot.evaluation import fitting
 from bot.evaluation.datasets import Example, OosSet, faqs_from_examples
+from bot.evaluation.tuning import tuning_report, write_tuning_report
 from bot.nlu.router import Router
 from bot.search import tune
 from bot.search.embedder import Embedder, bundled_model_path
 from bot.search.index import FaqIndex
 from bot.services import Services
-
-# What a tuned encoder records about its tuning, beside its weights.
-TUNE_REPORT = "tune_report.json"
 
 
 def _cache_key(name: str, train: list[Example], config: tune.TuneConfig) -> str:
@@ -62,7 +60,7 @@ def tuned_encoder(settings: Settings, name: str, train: list[Example]) -> Path:
     """Return an encoder tuned on this train split, tuning it once and keeping it under var/."""
     config = tune.TuneConfig()
     out = settings.var_dir / "eval-encoders" / f"{name}-{_cache_key(name, train, config)}"
-    if (out / TUNE_REPORT).exists():
+    if tuning_report(out) is not None:
         return out
     faqs = faqs_from_examples(train)
     click.echo(f"tuning an encoder on {name} train: {len(train)} phrasings, {len(faqs)} FAQs",
@@ -72,7 +70,7 @@ def tuned_encoder(settings: Settings, name: str, train: list[Example]) -> Path:
     seconds = tune.tune_encoder(faqs, bundled_model_path(), partial, config, progress=True)
     report = {"config": asdict(config), "trained_phrasings": len(train), "faqs": len(faqs),
               "seconds": round(seconds, 1), "split": f"{name} train only"}
-    (partial / TUNE_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_tuning_report(partial, report)
     os.replace(partial, out)  # a crash mid-tuning never leaves an encoder that looks finished
     return out
 
@@ -80,11 +78,8 @@ def tuned_encoder(settings: Settings, name: str, train: list[Example]) -> Path:
 def deploy(settings: Settings, served: Path, name: str, valid: OosSet) -> Deployment:
     """Deploy on this set's FAQs (its train split) next to a service serving the encoder at
     served; fit the thresholds on its valid split."""
-    if served == bundled_model_path():
-        model, tuning = served, None
-    else:
-        model = tuned_encoder(settings, name, valid.train)
-        tuning = json.loads((model / TUNE_REPORT).read_text(encoding="utf-8"))
+    tuned = served != bundled_model_path()
+    model = tuned_encoder(settings, name, valid.train) if tuned else served
     embedder = Services(settings.model_copy(update={"model_path": model})).embedder
     faqs = faqs_from_examples(valid.train)
     click.echo(f"training a router for {valid.name}'s FAQs", err=True)
@@ -99,6 +94,6 @@ def deploy(settings: Settings, served: Path, name: str, valid: OosSet) -> Deploy
         )
     ]
     values, validation = fitting.fit_groups(settings, embedder, *groups, banking_uncovered=True)
-    description = {"encoder": str(model), "tuning": tuning, "thresholds": values,
-                   "validation": validation}
+    description = {"encoder": str(model), "tuning": tuning_report(model),
+                   "thresholds": values, "validation": validation}
     return Deployment(settings.model_copy(update=values), embedder, router, description)

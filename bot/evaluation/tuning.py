@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,6 +15,20 @@ from bot.search.embedder import Embedder
 from bot.search.index import TOP_PHRASINGS, FaqIndex
 from bot.search.tune import TuneConfig, tune_encoder
 from bot.services import model_path
+
+# What a tuned encoder records about its tuning, beside its weights.
+TUNE_REPORT = "tune_report.json"
+
+
+def write_tuning_report(model_dir: Path, report: dict[str, Any]) -> None:
+    """Record how the encoder in model_dir was tuned."""
+    (model_dir / TUNE_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def tuning_report(model_dir: Path) -> dict[str, Any] | None:
+    """Return how the encoder in model_dir was tuned, or None if it was not."""
+    path = model_dir / TUNE_REPORT
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def holdout_accuracy(
@@ -54,6 +69,6 @@ def run_tune(settings: Settings, config: TuneConfig, *, holdout: float, out: Pat
         "scoring": f"FaqIndex: mean of each FAQ's best {TOP_PHRASINGS} phrasings",
         "split": "BANKING77 train (seed FAQ alternates), held-out share by hash; no test data",
     }
-    (out / "tune_report.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_tuning_report(out, summary)
     return (f"tuned encoder saved to {out} in {seconds / 60:.1f} min; held-out top-1 "
             f"{before:.2%} → {after:.2%}. Run `bankbot train` before serving with it.")
