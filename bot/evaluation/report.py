@@ -86,7 +86,8 @@ def _tuning_lines(meta: dict[str, Any]) -> list[str]:
         f"{tuned['seconds'] / 60:.1f} min, on {tuned['trained_phrasings']} FAQ phrasings; on the "
         f"{tuned['heldout_phrasings']} held-out phrasings ({tuned['split']}) top-1 went from "
         f"{_pct(tuned['heldout_top1_base'])} to {_pct(tuned['heldout_top1_tuned'])} "
-        f"(scoring: {tuned.get('scoring', 'best phrasing per FAQ')}).",
+        f"(scoring: {tuned.get('scoring', 'best phrasing per FAQ')}; encoded with "
+        f"{tuned.get('encoder_backend', 'torch')}).",
         "",
     ]
 
