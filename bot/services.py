@@ -26,6 +26,13 @@ def model_path(settings: Settings) -> Path:
     return bundled_model_path()
 
 
+def embedder_for(settings: Settings, model: Path) -> Embedder:
+    """Return the encoder at model, run as the service runs its own (backend, threads, caches)."""
+    return Embedder(model, cache_dir=settings.embedding_cache_dir,
+                    backend=settings.encoder_backend, export_root=settings.onnx_export_dir,
+                    threads=settings.encoder_threads)
+
+
 @dataclass
 class Services:
     """Everything the HTTP service, the CLI and the evaluation share."""
@@ -55,9 +62,7 @@ class Services:
     @cached_property
     def embedder(self) -> Embedder:
         """Return the sentence encoder (weights load on first encode)."""
-        s = self.settings
-        return Embedder(model_path(s), cache_dir=s.embedding_cache_dir, backend=s.encoder_backend,
-                        export_root=s.onnx_export_dir, threads=s.encoder_threads)
+        return embedder_for(self.settings, model_path(self.settings))
 
     @cached_property
     def router(self) -> Router:

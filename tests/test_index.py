@@ -13,12 +13,16 @@ def _threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Return the rows scaled to length 1, as float32 (as the encoder returns them)."""
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
 def test_a_search_from_a_server_worker_thread_starts_no_extra_threads() -> None:
     # The service searches on whichever worker thread serves a request. An OpenMP team
     # there kept a second thread spinning on the other core after every search.
     rng = np.random.default_rng(0)
-    vectors = rng.standard_normal((400, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _unit(rng.standard_normal((400, 384)))
     entries = [FaqEntry(f"faq{i}", "cards", f"Question {i}?", "Answer.") for i in range(100)]
     index = FaqIndex(entries, vectors, np.arange(400) % 100)
     found: list[str] = []
@@ -47,11 +51,9 @@ def test_the_search_finds_the_faq_whose_two_best_phrasings_match_best_every_buil
     faqs, per_faq = 300, 20
     topics = rng.standard_normal((faqs, 384))
     owners = np.repeat(np.arange(faqs), per_faq)
-    vectors = topics[owners] + 2.5 * rng.standard_normal((faqs * per_faq, 384))
-    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    vectors = _unit(topics[owners] + 2.5 * rng.standard_normal((faqs * per_faq, 384)))
     asked = rng.integers(0, faqs, 200)
-    queries = topics[asked] + 2.5 * rng.standard_normal((200, 384))
-    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    queries = _unit(topics[asked] + 2.5 * rng.standard_normal((200, 384)))
     entries = [FaqEntry(f"faq{i}", "cards", f"Question {i}?", "Answer.") for i in range(faqs)]
 
     first, second = (FaqIndex(entries, vectors, owners) for _ in range(2))

@@ -34,7 +34,7 @@ from bot.nlu.router import Router
 from bot.search import tune
 from bot.search.embedder import Embedder, bundled_model_path
 from bot.search.index import FaqIndex
-from bot.services import Services
+from bot.services import embedder_for
 
 
 def _cache_key(name: str, train: list[Example], config: tune.TuneConfig) -> str:
@@ -80,7 +80,7 @@ def deploy(settings: Settings, served: Path, name: str, valid: OosSet) -> Deploy
     served; fit the thresholds on its valid split."""
     tuned = served != bundled_model_path()
     model = tuned_encoder(settings, name, valid.train) if tuned else served
-    embedder = Services(settings.model_copy(update={"model_path": model})).embedder
+    embedder = embedder_for(settings, model)
     faqs = faqs_from_examples(valid.train)
     click.echo(f"training a router for {valid.name}'s FAQs", err=True)
     router = Router.train_for_faqs(settings.data_dir, faqs, embedder, progress=True)
