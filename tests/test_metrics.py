@@ -63,3 +63,15 @@ def test_precision_coverage_walks_down_the_confidences():
 def test_shares_include_missing_outcomes_as_zero():
     assert metrics.shares(["a", "a", "b"], ["a", "b", "c"]) == pytest.approx(
         {"a": 2 / 3, "b": 1 / 3, "c": 0.0})
+
+
+def test_proportion_interval_is_wilsons_and_narrows_with_more_queries():
+    # 50 of 100, worked by hand: centre 0.5, half-width 1.96 / (1 + 1.96²/100) ·
+    # √(0.25/100 + 1.96²/40000) = 0.0962.
+    assert metrics.proportion_interval(50, 100) == pytest.approx((0.4038, 0.5962), abs=1e-4)
+    # No wrong answer in 10 queries still allows a wrong-answer rate of up to 28 %.
+    low, high = metrics.proportion_interval(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.2775, abs=1e-4)
+    # The same share over 3,080 queries instead of 308: about √10 times narrower.
+    few, many = metrics.proportion_interval(288, 308), metrics.proportion_interval(2880, 3080)
+    assert (few[1] - few[0]) / (many[1] - many[0]) == pytest.approx(10 ** 0.5, rel=0.05)

@@ -121,6 +121,15 @@ def precision_coverage(
     return curve
 
 
+def proportion_interval(hits: int, total: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Return the Wilson score interval of hits / total: how closely `total` queries pin the
+    share down (3,080 BANKING77 test queries: about ±0.9 points around 93 %)."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(hits, total).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
 def shares(outcomes: Sequence[str], names: Sequence[str]) -> dict[str, float]:
     """Return the share of each named outcome (names missing from outcomes get 0)."""
     counts = Counter(outcomes)
