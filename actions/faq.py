@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import REPEATED_FAILURE, escalate
+from actions.handoff import REPEATED_FAILURE, EscalatingAction, escalate
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def _failed_before(tracker: Tracker) -> bool:
     return (tracker.get_slot("failed_turns") or 0) >= 1
 
 
-class ActionClarifyFaq(Action):
+class ActionClarifyFaq(EscalatingAction):
     """Ask which of the closest FAQs the customer means; escalate on a second miss."""
 
     def name(self) -> str:
@@ -34,7 +34,7 @@ class ActionClarifyFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if _failed_before(tracker):
-            return await escalate(dispatcher, tracker, REPEATED_FAILURE)
+            return await escalate(self.tickets, dispatcher, tracker, REPEATED_FAILURE)
         candidates = (tracker.latest_message.get("candidates") or [])[:CLARIFY_CHOICES]
         buttons = [
             {"title": c["question"], "payload": f'/choose_faq{{"faq_key": "{c["key"]}"}}'}
@@ -45,7 +45,7 @@ class ActionClarifyFaq(Action):
         return [SlotSet("failed_turns", 1.0)]
 
 
-class ActionHandleDeny(Action):
+class ActionHandleDeny(EscalatingAction):
     """After a "no": ask the customer to rephrase, or escalate if that already failed."""
 
     def name(self) -> str:
@@ -55,6 +55,6 @@ class ActionHandleDeny(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if _failed_before(tracker):
-            return await escalate(dispatcher, tracker, REPEATED_FAILURE)
+            return await escalate(self.tickets, dispatcher, tracker, REPEATED_FAILURE)
         dispatcher.utter_message(response="utter_rephrase")
         return [SlotSet("failed_turns", 1.0)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import bot_client
+from bot.tickets import TicketStore
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,14 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 async def escalate(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
+    tickets: TicketStore, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
 ) -> list[dict[str, Any]]:
     """Create a ticket, tell the customer its reference, and reset the failure count."""
     try:
-        reference = await bot_client.create_ticket(
+        # The store is the bot service's own, so no HTTP call to itself; off the event loop
+        # because the database commit blocks.
+        ticket = await asyncio.to_thread(
+            tickets.create_ticket,
             conversation_id=tracker.sender_id,
             reason=reason,
             transcript=transcript(tracker),
@@ -49,11 +53,18 @@ async def escalate(
         logger.exception("could not create a ticket for %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_escalation_failed")
         return [SlotSet("failed_turns", 0.0)]
-    dispatcher.utter_message(response="utter_escalated", reference=reference)
-    return [SlotSet("ticket_reference", reference), SlotSet("failed_turns", 0.0)]
+    dispatcher.utter_message(response="utter_escalated", reference=ticket.reference)
+    return [SlotSet("ticket_reference", ticket.reference), SlotSet("failed_turns", 0.0)]
 
 
-class ActionEscalate(Action):
+class EscalatingAction(Action):
+    """An action that may hand the conversation to a person, into this ticket store."""
+
+    def __init__(self, tickets: TicketStore) -> None:
+        self.tickets = tickets
+
+
+class ActionEscalate(EscalatingAction):
     """Hand the conversation to a person."""
 
     def name(self) -> str:
@@ -63,4 +74,5 @@ class ActionEscalate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return await escalate(dispatcher, tracker, REASONS.get(intent, REPEATED_FAILURE))
+        return await escalate(self.tickets, dispatcher, tracker,
+                              REASONS.get(intent, REPEATED_FAILURE))

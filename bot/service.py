@@ -20,6 +20,7 @@ from rasa_sdk.interfaces import (
     ActionNotFoundException,
 )
 
+from actions import all_actions
 from bot.console import create_console
 from bot.decision import ANSWER, DECLINE, ESCALATE, Decision
 from bot.errors import BotError
@@ -112,7 +113,8 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
     app = FastAPI(title="Bramblewood Bank assistant", lifespan=lifespan)
     app.state.services = services
     executor = ActionExecutor()
-    executor.register_package("actions")
+    for action in all_actions(services.tickets):
+        executor.register_action(action)
 
     @app.exception_handler(BotError)
     async def bot_error(_request: Request, exc: BotError) -> JSONResponse:

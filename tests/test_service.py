@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import all_actions
+from bot.db import Database
 from bot.service import create_app
 from bot.services import Services
+from bot.tickets import TicketStore
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +111,52 @@ def test_webhook_refuses_unknown_actions_and_bad_bodies(client: TestClient) -> N
             "domain": {}, "version": "3.6.21"}
     assert client.post("/webhook", json=call).status_code == 404
     assert client.post("/webhook", content=b"{oops").status_code == 400
+
+
+def _action_call(action: str, text: str, intent: str) -> dict:
+    """Return what Rasa posts to /webhook to run an action after the customer's text."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.4}, "entities": [],
+              "candidates": [{"key": "savings_rates", "question": "Savings rates?",
+                              "score": 0.4}]}
+    events = [{"event": "user", "text": text, "timestamp": 1.0, "parse_data": latest}]
+    return {"next_action": action, "sender_id": "conv-webhook", "version": "3.6.21",
+            "domain": {}, "tracker": {"sender_id": "conv-webhook", "slots": {},
+                                      "latest_message": latest, "events": events}}
+
+
+def test_webhook_escalation_files_a_ticket_with_the_conversation(client: TestClient) -> None:
+    text = "what interest rate do you pay on a savings account"
+    reply = client.post("/webhook", json=_action_call("action_escalate", text,
+                                                      "ask_unanswerable")).json()
+    [message] = reply["responses"]
+    assert message["response"] == "utter_escalated"
+    reference = message["reference"]
+    assert {"event": "slot", "name": "ticket_reference", "value": reference,
+            "timestamp": None} in reply["events"]
+    ticket = client.get(f"/tickets/{reference}").json()
+    assert (ticket["conversation_id"], ticket["reason"]) == ("conv-webhook", "no_matching_faq")
+    assert [t["text"] for t in ticket["transcript"]] == [text]
+    assert ticket["candidates"][0]["key"] == "savings_rates"
+
+
+def test_every_custom_action_rasa_may_call_is_served(services: Services) -> None:
+    domain = yaml.safe_load((services.settings.rasa_dir / "domain.yml").read_text())
+    assert sorted(a.name() for a in all_actions(services.tickets)) == sorted(domain["actions"])
+
+
+def test_escalation_says_so_when_no_ticket_can_be_filed(tmp_path: Path) -> None:
+    # A database without the tickets table: the store fails for real, the customer hears so.
+    db = Database(f"sqlite:///{tmp_path / 'unmigrated.db'}")
+    action = {a.name(): a for a in all_actions(TicketStore(db))}["action_escalate"]
+    dispatcher = CollectingDispatcher()
+    call = _action_call("action_escalate", "close my account", "request_human")
+    run = action.run(dispatcher, Tracker.from_dict(call["tracker"]), {})
+    # Its own thread: the browser tests leave an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        events = thread.submit(asyncio.run, run).result()
+    assert [m["response"] for m in dispatcher.messages] == ["utter_escalation_failed"]
+    assert not any(e.get("name") == "ticket_reference" for e in events)
+    db.dispose()
 
 
 def test_health_reports_the_live_faq_count(client: TestClient) -> None:
