@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,12 +52,8 @@ def _target_lines(report: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for section, keys, name, target, sign in TARGETS:
-        result = report
-        for key in section:
-            result = result[key]
-        value = result
-        for key in keys:
-            value = value[key]
+        result = functools.reduce(operator.getitem, section, report)
+        value = functools.reduce(operator.getitem, keys, result)
         low, high = result["intervals"][keys[-1]]
         met = value >= target if sign == "≥" else value <= target
         verdict = "met" if met else "**not met**"
