@@ -363,16 +363,20 @@ def fit_thresholds(dry_run: bool) -> None:
               help="DIET and ResponseSelector epochs for stock Rasa.")
 @click.option("--stock-examples", default=10, show_default=True,
               help="Training examples per FAQ for stock Rasa.")
+@click.option("--rate", "rates", type=float, multiple=True, default=[45.0], show_default=True,
+              help="Messages per second sent whatever the pace of the replies (open loop); "
+                   "repeat for several.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Where to write bench.json, bench.md and the plot.")
 def bench(queries: int, messages: int, runs: int, stock: bool, stock_epochs: int,
-          stock_examples: int, out: Path) -> None:
+          stock_examples: int, rates: tuple[float, ...], out: Path) -> None:
     """Measure latency, throughput, edit-to-live, cold start and memory (and stock Rasa)."""
     from bot.bench.report import write_reports
     from bot.bench.run import BenchConfig, run_bench
 
     config = BenchConfig(queries=queries, messages_per_load=messages, runs=runs, stock=stock,
-                         stock_epochs=stock_epochs, stock_examples_per_faq=stock_examples)
+                         stock_epochs=stock_epochs, stock_examples_per_faq=stock_examples,
+                         rates=tuple(rates))
     report = run_bench(get_settings(), config, lambda line: click.echo(line, err=True))
     click.echo(f"wrote {write_reports(report, out)}")
 

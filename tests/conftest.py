@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -24,6 +27,16 @@ SETUP_VAR = PROJECT_DIR / "var"
 # from these machines, so its Python package drives the system browser.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a fresh event loop in its own thread: the browser
+    tests leave an event loop running in the main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def parsed_answer(reply: dict) -> str | None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import yaml
+from aiohttp import web
 
 from bot.bench import stock_rasa
+from bot.bench.load import LoadResult, run_rate_load
 from bot.bench.run import percentiles, spread
 from bot.config import PROJECT_DIR, Settings
 from bot.faq.store import FaqEntry
 from bot.stack import RASA_QUIET_ENV
+from bot.workspace import free_port
+from tests.conftest import run_coroutine
 
 
 def test_percentiles_are_reported_in_milliseconds() -> None:
@@ -50,3 +56,34 @@ def test_stock_rasa_project_covers_every_faq_and_passes_rasa_validation(tmp_path
         cwd=tmp_path, env={**RASA_QUIET_ENV, "PATH": "/usr/bin:/bin"}, capture_output=True,
         text=True, timeout=300, check=False)
     assert validate.returncode == 0, validate.stdout[-2000:]
+
+
+def test_open_loop_sends_on_time_however_slow_the_replies() -> None:
+    """20 messages at 40/s to a real server that takes 0.3 s a reply: all are out in about
+    0.5 s and answered in about 0.8 s; waiting for each reply first would take 6 s."""
+    seen: list[tuple[str, str]] = []
+
+    async def reply(request: web.Request) -> web.Response:
+        body = await request.json()
+        seen.append((body["sender"], body["message"]))
+        await asyncio.sleep(0.3)
+        return web.json_response([{"recipient_id": body["sender"], "text": "ok"}])
+
+    async def main() -> LoadResult:
+        app = web.Application()
+        app.router.add_post("/webhooks/rest/webhook", reply)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            return await run_rate_load(f"http://127.0.0.1:{port}",
+                                       [f"m{n}" for n in range(20)], rate=40, conversations=4)
+        finally:
+            await runner.cleanup()
+
+    result = run_coroutine(main())
+    assert (len(result.latencies), result.errors) == (20, 0)
+    assert result.wall < 2.0
+    assert sorted(Counter(sender for sender, _ in seen).values()) == [5, 5, 5, 5]
+    assert result.summary()["offered_per_s"] == 40

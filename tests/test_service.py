@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from bot.db import Database
 from bot.service import create_app
 from bot.services import Services
 from bot.tickets import TicketStore
+from tests.conftest import run_coroutine
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +149,7 @@ def test_escalation_says_so_when_no_ticket_can_be_filed(tmp_path: Path) -> None:
     action = {a.name(): a for a in all_actions(TicketStore(db))}["action_escalate"]
     dispatcher = CollectingDispatcher()
     call = _action_call("action_escalate", "close my account", "request_human")
-    run = action.run(dispatcher, Tracker.from_dict(call["tracker"]), {})
-    # Its own thread: the browser tests leave an event loop running in this one.
-    with ThreadPoolExecutor(1) as thread:
-        events = thread.submit(asyncio.run, run).result()
+    events = run_coroutine(action.run(dispatcher, Tracker.from_dict(call["tracker"]), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_escalation_failed"]
     assert not any(e.get("name") == "ticket_reference" for e in events)
     db.dispose()

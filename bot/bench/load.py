@@ -1,5 +1,9 @@
 """A bounded asyncio load generator for Rasa's REST channel (loopback only).
 
+Two shapes: a fixed number of conversations, each sending its next message as soon as the
+reply comes (closed loop: the machine never idles), and a fixed rate of messages whatever the
+pace of the replies (open loop: as customers send).
+
 aiohttp rather than httpx: the client shares the two cores with the assistant, and httpx
 spent 2.4 ms of CPU per message here (issue 4), which the benchmark would charge to the assistant.
 """
@@ -23,12 +27,15 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     wall: float = 0.0
+    # Messages offered per second, for a run that sends at a fixed rate (open loop).
+    rate: float | None = None
 
     def summary(self) -> dict[str, float | int]:
         """Return p50/p95/p99 in ms, messages/s and the error count."""
         ms = np.asarray(self.latencies) * 1000 if self.latencies else np.zeros(1)
         return {
             "concurrency": self.concurrency,
+            **({"offered_per_s": self.rate} if self.rate is not None else {}),
             "messages": len(self.latencies) + self.errors,
             "errors": self.errors,
             "p50_ms": round(float(np.percentile(ms, 50)), 2),
@@ -38,20 +45,29 @@ class LoadResult:
         }
 
 
+def _new_sender() -> str:
+    return f"bench-{uuid.uuid4().hex[:12]}"
+
+
+async def _send(client: aiohttp.ClientSession, url: str, sender: str, text: str,
+                result: LoadResult) -> None:
+    started = time.perf_counter()
+    try:
+        async with client.post(url, json={"sender": sender, "message": text}) as response:
+            ok = response.status == 200 and bool(await response.json())
+    except (TimeoutError, aiohttp.ClientError, ValueError):
+        ok = False
+    if ok:
+        result.latencies.append(time.perf_counter() - started)
+    else:
+        result.errors += 1
+
+
 async def _conversation(client: aiohttp.ClientSession, url: str, texts: list[str],
                         result: LoadResult) -> None:
-    sender = f"bench-{uuid.uuid4().hex[:12]}"
+    sender = _new_sender()
     for text in texts:
-        started = time.perf_counter()
-        try:
-            async with client.post(url, json={"sender": sender, "message": text}) as response:
-                ok = response.status == 200 and bool(await response.json())
-        except (TimeoutError, aiohttp.ClientError, ValueError):
-            ok = False
-        if ok:
-            result.latencies.append(time.perf_counter() - started)
-        else:
-            result.errors += 1
+        await _send(client, url, sender, text, result)
 
 
 async def run_load(rasa_url: str, texts: list[str], *, concurrency: int,
@@ -75,5 +91,27 @@ async def run_load(rasa_url: str, texts: list[str], *, concurrency: int,
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.wall = time.perf_counter() - started
+    return result
+
+
+async def run_rate_load(rasa_url: str, texts: list[str], *, rate: float,
+                        conversations: int = 96) -> LoadResult:
+    """Send every text once at `rate` per second, as customers send, whatever the pace of the
+    replies (open loop); message k goes to conversation k mod `conversations`. Stop when every
+    reply is in."""
+    url = f"{rasa_url}/webhooks/rest/webhook"
+    result = LoadResult(concurrency=conversations, rate=rate)
+    senders = [_new_sender() for _ in range(conversations)]
+    # No connection limit: an open loop must not queue its messages in the client.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=30)) as client:
+        started = time.perf_counter()
+        sends = []
+        for k, text in enumerate(texts):
+            await asyncio.sleep(max(0.0, started + k / rate - time.perf_counter()))
+            sends.append(asyncio.create_task(
+                _send(client, url, senders[k % conversations], text, result)))
+        await asyncio.gather(*sends)
         result.wall = time.perf_counter() - started
     return result

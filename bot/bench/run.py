@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 
 from bot.bench import stock_rasa
-from bot.bench.load import LoadResult, run_load
+from bot.bench.load import LoadResult, run_load, run_rate_load
 from bot.bench.memory import PeakRss, cpu_seconds
 from bot.config import Settings
 from bot.db import Database
@@ -51,6 +51,15 @@ class BenchConfig:
     stock: bool = True
     stock_epochs: int = 5
     stock_examples_per_faq: int = 10
+    # Open-loop rates (messages/s), each for rate_seconds: 45/s is the anchor's rate (a
+    # community load test of stock Rasa: 370 ms p95 at 45 requests/s).
+    rates: tuple[float, ...] = (45.0,)
+    rate_seconds: float = 20.0
+
+    def texts_needed(self) -> int:
+        """Return how many benchmark texts the longest measurement sends."""
+        return max(self.queries, self.messages_per_load,
+                   *(int(rate * self.rate_seconds) for rate in self.rates))
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -176,17 +185,39 @@ def measure_loads(rasa_url: str, texts: list[str], config: BenchConfig,
                                              concurrency=concurrency)))
         after = cpu_seconds(processes)
         sent = sum(len(r.latencies) + r.errors for r in runs)
-        summaries = [r.summary() for r in runs]
-        pooled = LoadResult(concurrency, [s for r in runs for s in r.latencies],
-                            sum(r.errors for r in runs), sum(r.wall for r in runs))
         results[str(concurrency)] = {
-            **pooled.summary(),
-            "p95_ms_per_run": spread([s["p95_ms"] for s in summaries]),
-            "messages_per_s_per_run": spread([s["messages_per_s"] for s in summaries]),
+            **pooled(runs),
             "latencies_ms": [round(s * 1000, 3) for s in runs[-1].latencies],
             "cpu_ms_per_message": {k: round(1000 * (after[k] - before[k]) / max(1, sent), 2)
                                    for k in processes},
         }
+    return results
+
+
+def pooled(runs: list[LoadResult]) -> dict[str, Any]:
+    """Return the summary of repeated load runs pooled, with the spread of p95 and msg/s."""
+    summaries = [r.summary() for r in runs]
+    first = runs[0]
+    together = LoadResult(first.concurrency, [s for r in runs for s in r.latencies],
+                          sum(r.errors for r in runs), sum(r.wall for r in runs), first.rate)
+    return {
+        **together.summary(),
+        "p95_ms_per_run": spread([s["p95_ms"] for s in summaries]),
+        "messages_per_s_per_run": spread([s["messages_per_s"] for s in summaries]),
+    }
+
+
+def measure_rates(rasa_url: str, texts: list[str], config: BenchConfig,
+                  progress: Callable[[str], None]) -> dict[str, Any]:
+    """Send messages at each fixed rate (open loop) `runs` times; return pooled summaries."""
+    results: dict[str, Any] = {}
+    for rate in config.rates:
+        runs = []
+        for run in range(config.runs):
+            progress(f"open loop: {rate:g} messages/s, run {run + 1}/{config.runs}")
+            runs.append(asyncio.run(run_rate_load(
+                rasa_url, texts[: int(rate * config.rate_seconds)], rate=rate)))
+        results[f"{rate:g}"] = pooled(runs)
     return results
 
 
@@ -242,6 +273,7 @@ def measure_stock_rasa(settings: Settings, root: Path, texts: list[str], config:
         with PeakRss({"stock_rasa": process.pid}) as memory:
             loads = measure_loads(f"http://127.0.0.1:{port}", texts, config, progress,
                                   {"stock_rasa": process.pid})
+            open_loop = measure_rates(f"http://127.0.0.1:{port}", texts, config, progress)
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -259,6 +291,7 @@ def measure_stock_rasa(settings: Settings, root: Path, texts: list[str], config:
         "per_epoch_s_measured_subset": round(per_epoch, 2),
         "full_training_examples": full_examples,
         "end_to_end": loads,
+        "open_loop": open_loop,
         "peak_rss_mb": {k: round(v, 1) for k, v in memory.peak_mb.items()},
     }
 
@@ -266,7 +299,7 @@ def measure_stock_rasa(settings: Settings, root: Path, texts: list[str], config:
 def run_bench(settings: Settings, config: BenchConfig,
               progress: Callable[[str], None]) -> dict[str, Any]:
     """Run every measurement; return the report as a dict."""
-    texts = benchmark_texts(settings, max(config.queries, config.messages_per_load))
+    texts = benchmark_texts(settings, config.texts_needed())
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
@@ -296,6 +329,7 @@ def run_bench(settings: Settings, config: BenchConfig,
             with PeakRss(pids) as memory:
                 report["end_to_end"] = measure_loads(assistant.rasa_url, texts, config, progress,
                                                      pids)
+                report["open_loop"] = measure_rates(assistant.rasa_url, texts, config, progress)
             report["peak_rss_mb"] = {k: round(v, 1) for k, v in memory.peak_mb.items()}
             report["peak_rss_mb"]["total"] = round(sum(memory.peak_mb.values()), 1)
             report["edit_to_live_s"] = measure_edit_to_live(bench_settings, assistant.rasa_url,
