@@ -9,6 +9,8 @@ them against RulePolicy over long conversations) as long as no slot influences t
 conversation and no rule needs the conversation start; both are refused at training.
 """
 
+import json
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.rule_policy import RulePolicy
@@ -66,6 +68,13 @@ class RecentRulePolicy(RulePolicy):
     def _starts_with_snippet(tracker: TrackerWithCachedStates) -> bool:
         return any(isinstance(e, ActionExecuted) and e.action_name == RULE_SNIPPET_ACTION_NAME
                    for e in tracker.events)
+
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def _rule_key_to_state(rule_key: Text) -> List[Any]:
+        # RulePolicy parses every rule's JSON key again for each state it checks, every
+        # prediction; the keys are fixed once trained, and their states are only read.
+        return json.loads(rule_key)
 
     def _prediction_states(self, tracker: DialogueStateTracker, domain: Domain,
                            use_text_for_last_user_input: bool = False,

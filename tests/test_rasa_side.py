@@ -50,3 +50,12 @@ def test_rule_policy_on_recent_turns_predicts_what_rasas_does(seen):
     assert {"utter_faq_answer", "action_clarify_faq", "action_handle_deny", "action_escalate",
             "utter_out_of_scope", "utter_goodbye"} <= set(checked["predicted"])
     assert "action_default_fallback" not in checked["predicted"]
+
+
+def test_rasa_runs_its_dialogue_graph_without_dask_and_predicts_the_same(seen):
+    checked = seen["graph_runner"]
+    assert checked["processor_runner"] == "SequentialGraphRunner"
+    assert checked["events"] > 150
+    assert checked["differences"] == []
+    assert {"utter_faq_answer", "action_clarify_faq", "action_escalate",
+            "utter_out_of_scope"} <= set(checked["predicted"])

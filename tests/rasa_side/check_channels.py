@@ -6,18 +6,23 @@ import sys
 import tempfile
 from pathlib import Path
 
+import rasa.core.processor
 import yaml
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.training import load_data
+from rasa.engine.constants import PLACEHOLDER_TRACKER
 from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.loader import load_predict_graph_runner
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from channels.graph_runner import SequentialGraphRunner
 from channels.policy import RecentRulePolicy
 from channels.tracker_store import CachedSQLTrackerStore
 
@@ -93,6 +98,28 @@ def policy() -> dict:
         return made
 
     stock, recent = trained(RulePolicy), trained(RecentRulePolicy)
+    return converse(domain, lambda tracker: stock.predict_action_probabilities(tracker, domain),
+                    lambda tracker: recent.predict_action_probabilities(tracker, domain))
+
+
+def graph_runner() -> dict:
+    """The processor loads the trained model into our runner, which predicts every step of
+    one long conversation as dask's does; return where they differ."""
+    out = {"processor_runner": rasa.core.processor.DaskGraphRunner.__name__}
+    predictors = []
+    for runner_class in (DaskGraphRunner, SequentialGraphRunner):
+        metadata, runner = load_predict_graph_runner(
+            Path(tempfile.mkdtemp()), Path("models/core.tar.gz"), LocalModelStorage,
+            runner_class)
+        predictors.append(lambda tracker, runner=runner, target=metadata.core_target:
+                          runner.run(inputs={PLACEHOLDER_TRACKER: tracker},
+                                     targets=[target])[target])
+    return {**out, **converse(Domain.load("domain.yml"), *predictors)}
+
+
+def converse(domain: Domain, expected_for, got_for) -> dict:
+    """Walk one long conversation through every intent, three times, following the
+    expected predictions; record each step where the other predictor differs."""
     intents = ["greet", "ask_faq", "ask_ambiguous", "deny", "ask_ambiguous", "choose_faq",
                "thanks", "deny", "deny", "out_of_scope", "ask_unanswerable", "affirm",
                "bot_challenge", "request_human", "empty_message", "goodbye"] * 3
@@ -104,8 +131,7 @@ def policy() -> dict:
         tracker.update(UserUttered(f"a message for {intent}", {"name": intent, "confidence": 1.0}))
         name = None
         while name != "action_listen":
-            expected = stock.predict_action_probabilities(tracker, domain)
-            got = recent.predict_action_probabilities(tracker, domain)
+            expected, got = expected_for(tracker), got_for(tracker)
             name = domain.action_names_or_texts[expected.max_confidence_index]
             if (expected.probabilities, expected.events) != (got.probabilities, got.events):
                 out["differences"].append([len(tracker.events), intent, name])
@@ -118,4 +144,5 @@ def policy() -> dict:
 
 
 print(json.dumps({"tracker_store": asyncio.run(main(sys.argv[1])),
-                  "action_validation": action_validation(), "policy": policy()}))
+                  "action_validation": action_validation(), "policy": policy(),
+                  "graph_runner": graph_runner()}))
