@@ -9,6 +9,7 @@ import logging
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -112,6 +113,8 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
 
     app = FastAPI(title="Bramblewood Bank assistant", lifespan=lifespan)
     app.state.services = services
+    # Questions wait here in arrival order rather than share the cores (see Settings).
+    deciding = anyio.CapacityLimiter(services.settings.decide_threads)
     executor = ActionExecutor()
     for action in all_actions(services.tickets):
         executor.register_action(action)
@@ -136,7 +139,8 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
     @app.post("/model/parse")
     async def model_parse(request: Request) -> JSONResponse:
         text = _string_field(await _json_object(request), "text")
-        decision = await run_in_threadpool(services.decider.decide, text)
+        decision = await anyio.to_thread.run_sync(services.decider.decide, text,
+                                                  limiter=deciding)
         if decision.decision in (ESCALATE, DECLINE) and decision.candidates:
             # Free text only (button payloads score no candidates); feeds the console's inbox.
             await run_in_threadpool(services.inbox.record, text=text, decision=decision.decision,

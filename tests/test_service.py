@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -81,6 +85,40 @@ def test_parse_refuses_malformed_requests_with_400(client: TestClient, body: byt
                            headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert "error" in response.json()
+
+
+@pytest.mark.parametrize("decide_threads", [1, 3])
+def test_parse_decides_as_many_messages_at_once_as_configured_and_answers_all(
+    services: Services, monkeypatch: pytest.MonkeyPatch, decide_threads: int
+) -> None:
+    real_decide, lock = services.decider.decide, threading.Lock()
+    running, most = 0, 0
+
+    def decide(text: str):  # type: ignore[no-untyped-def]
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)  # long enough that messages sent together would overlap
+        with lock:
+            running -= 1
+        return real_decide(text)
+
+    monkeypatch.setattr(services.decider, "decide", decide)
+    monkeypatch.setattr(services.settings, "decide_threads", decide_threads)
+    app = create_app(services, watch_faqs=False)
+    texts = ["my new card still hasn't come in the post"] * 8
+
+    async def send_together() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://bot") as bot:
+            return await asyncio.gather(*(bot.post("/model/parse", json={"text": text})
+                                          for text in texts))
+
+    replies = [r.json() for r in run_coroutine(send_together())]
+    assert most == decide_threads
+    assert [(r["decision"], r["candidates"][0]["key"]) for r in replies] == [
+        ("answer", "card_arrival")] * len(texts)
 
 
 def test_ticket_round_trip(client: TestClient) -> None:
