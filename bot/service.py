@@ -113,7 +113,7 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
 
     app = FastAPI(title="Bramblewood Bank assistant", lifespan=lifespan)
     app.state.services = services
-    # Questions wait here in arrival order rather than share the cores (see Settings).
+    # At most decide_threads questions are decided at once; Settings says why not fewer.
     deciding = anyio.CapacityLimiter(services.settings.decide_threads)
     executor = ActionExecutor()
     for action in all_actions(services.tickets):

@@ -99,10 +99,12 @@ def test_parse_decides_as_many_messages_at_once_as_configured_and_answers_all(
         with lock:
             running += 1
             most = max(most, running)
-        time.sleep(0.05)  # long enough that messages sent together would overlap
-        with lock:
-            running -= 1
-        return real_decide(text)
+        try:
+            time.sleep(0.05)  # long enough that messages sent together would overlap
+            return real_decide(text)
+        finally:
+            with lock:
+                running -= 1
 
     monkeypatch.setattr(services.decider, "decide", decide)
     monkeypatch.setattr(services.settings, "decide_threads", decide_threads)
