@@ -28,11 +28,10 @@ from bot.evaluation.datasets import (
     faqs_from_examples,
     normalise,
 )
-from bot.evaluation.deployment import deploy
+from bot.evaluation.deployment import deploy, set_router_examples
 from bot.evaluation.tuning import tuning_report
 from bot.faq.seed import load_seed
 from bot.nlu.router import Router
-from bot.nlu.training_data import router_examples
 from bot.search.embedder import Embedder
 from bot.search.index import FaqIndex
 from bot.search.live import FixedIndex
@@ -210,9 +209,8 @@ def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
 
 def router_overlap(bench: Bench, test: OosSet) -> dict[str, int]:
     """Count test texts that also appear (normalised) in the set's router's training data."""
-    faq_texts = [e.text for e in test.train]
-    seen = {normalise(t) for texts in router_examples(bench.settings.data_dir, faq_texts).values()
-            for t in texts}
+    examples = set_router_examples(bench.settings, faqs_from_examples(test.train))
+    seen = {normalise(t) for texts in examples.values() for t in texts}
     return {part: sum(normalise(e.text) in seen for e in rows)
             for part, rows in (("in_scope", test.in_scope), ("id_oos", test.id_oos),
                                ("ood_oos", test.ood_oos))}

@@ -254,7 +254,9 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "set's train split only: the FAQ index holds the train split (one FAQ per intent); the "
         "encoder is tuned on it with `bankbot tune`'s recipe (when the service serves a tuned "
         "encoder; the bundled model otherwise); the router is trained the served way for those "
-        "FAQs; the decision thresholds are fitted like `bankbot fit-thresholds` on the set's "
+        "FAQs, but without the CLINC150 banking and credit_cards texts the served router also "
+        "learns (CLINC single-domain's ID-OOS intents are among them); the decision "
+        "thresholds are fitted like `bankbot fit-thresholds` on the set's "
         "*valid* split (in-scope queries; ID-OOS as banking questions that must be neither "
         f"declined (≤ {_pct(MAX_DECLINED_BANKING)}) nor answered (≤ {_pct(MAX_WRONG)})). "
         "`threshold` keeps 95 % of that set's *valid* in-scope queries (similarity of the top "
@@ -302,7 +304,7 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "",
         *_deployment_lines(report),
         "Test texts that also occur (after lower-casing) in the set's router's training data "
-        "(data/router/*.txt, data/nlu.yml, the set's train split): "
+        "(data/router/banking.txt and out_of_scope.txt, data/nlu.yml, the set's train split): "
         + "; ".join(f"{OOS_NAMES[k]}: " + ", ".join(f"{p} {n}" for p, n in r["router_overlap"]
                                                          .items())
                     for k, r in report["oos"].items()) + ".",

@@ -1,9 +1,9 @@
 """The router: which conversational intent a message is, or whether it is banking at all.
 
 A logistic regression over sentence embeddings, trained from data/nlu.yml (the
-conversational intents, Rasa's format), every FAQ phrasing plus
-data/router/banking.txt (label "banking") and data/router/out_of_scope.txt
-(label "out_of_scope": non-finance questions and chatter).
+conversational intents, Rasa's format), every FAQ phrasing plus data/router/banking.txt and
+banking_clinc.txt (label "banking") and data/router/out_of_scope.txt (label "out_of_scope":
+non-finance questions and chatter).
 """
 
 from __future__ import annotations
