@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     )
     # 40 is the worker pool's size, so by default every message arriving is decided at once.
     # One at a time helped a saturated service but let a slow moment queue up under customers'
-    # traffic (issue 4; measured in the README).
+    # traffic (issue 4; measured in docs/performance-notes.md).
     decide_threads: int = Field(
         40, ge=1, description="Messages the service decides at once; the rest wait in line."
     )
