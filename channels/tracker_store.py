@@ -17,7 +17,7 @@ their own stale copies.
 import itertools
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -50,14 +50,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _tune_sqlite)
             self.sessionmaker.configure(bind=self.engine)
         self._cache_size = int(cache_size)
-        # sender id -> (tracker as last saved, its number of events then)
-        self._saved: "OrderedDict[str, tuple[DialogueStateTracker, int]]" = OrderedDict()
+        # sender id -> (tracker as last saved, its number of events then, its sessions)
+        self._saved: "OrderedDict[str, tuple[DialogueStateTracker, int, int]]" = OrderedDict()
 
     def _cached(self, sender_id: str) -> DialogueStateTracker | None:
         entry = self._saved.get(sender_id)
         if entry is None:
             return None
-        tracker, count = entry
+        tracker, count, _ = entry
         if len(tracker.events) != count:  # changed but never saved: trust SQL instead
             del self._saved[sender_id]
             return None
@@ -71,27 +71,35 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the new events to SQL in one statement, then remember the tracker."""
         await self.stream_events(tracker)
-        rows = [_row(tracker.sender_id, event) for event in self._unsaved_events(tracker)]
+        entry = self._saved.get(tracker.sender_id)
+        known = entry is not None and entry[0] is tracker
+        new = (list(itertools.islice(tracker.events, entry[1], None)) if known
+               else self._unstored_events(tracker))
+        rows = [_row(tracker.sender_id, event) for event in new]
         if rows:  # a Core insert: the ORM's unit of work cost a tenth of a turn
             with self.engine.begin() as connection:
                 connection.execute(self.SQLEvent.__table__.insert(), rows)
-        if sum(isinstance(event, SessionStarted) for event in tracker.events) > 1:
+        # Counted over the new events only when the earlier ones are known: a count over the
+        # whole conversation made each turn cost more the longer it was.
+        sessions = entry[2] + _sessions(new) if known else _sessions(tracker.events)
+        if sessions > 1:
             # A new session inside this tracker: SQL now returns only that session, so
             # re-read it rather than keep the older sessions' events in memory.
             self._saved.pop(tracker.sender_id, None)
             return
-        self._saved[tracker.sender_id] = (tracker, len(tracker.events))
+        self._saved[tracker.sender_id] = (tracker, len(tracker.events), sessions)
         self._saved.move_to_end(tracker.sender_id)
         while len(self._saved) > self._cache_size:
             self._saved.popitem(last=False)
 
-    def _unsaved_events(self, tracker: DialogueStateTracker) -> list[Event]:
-        """Return the events not yet stored, counting the stored ones only when unknown."""
-        entry = self._saved.get(tracker.sender_id)
-        if entry is not None and entry[0] is tracker:
-            return list(itertools.islice(tracker.events, entry[1], None))
+    def _unstored_events(self, tracker: DialogueStateTracker) -> list[Event]:
+        """Return the events of a tracker this store did not save last, less those in SQL."""
         with self.session_scope() as session:
             return list(self._additional_events(session, tracker))
+
+
+def _sessions(events: Iterable[Event]) -> int:
+    return sum(isinstance(event, SessionStarted) for event in events)
 
 
 def _row(sender_id: str, event: Event) -> dict[str, Any]:

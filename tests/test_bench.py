@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import subprocess
+import threading
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -12,7 +16,7 @@ from aiohttp import web
 
 from bot.bench import stock_rasa
 from bot.bench.load import LoadResult, run_rate_load
-from bot.bench.run import percentiles, spread
+from bot.bench.run import BenchConfig, measure_long_conversation, percentiles, spread
 from bot.config import PROJECT_DIR, Settings
 from bot.faq.store import FaqEntry
 from bot.stack import RASA_QUIET_ENV
@@ -87,3 +91,34 @@ def test_open_loop_sends_on_time_however_slow_the_replies() -> None:
     assert result.wall < 2.0
     assert sorted(Counter(sender for sender, _ in seen).values()) == [5, 5, 5, 5]
     assert result.summary()["offered_per_s"] == 40
+
+
+def test_long_conversation_repeats_its_first_messages_at_its_end_in_one_conversation() -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Rasa(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append((body["sender"], body["message"]))
+            reply = json.dumps([{"text": "ok"}]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Rasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = measure_long_conversation(
+            f"http://127.0.0.1:{server.server_port}", [f"m{n}" for n in range(100)],
+            BenchConfig(long_turns=30, long_block=10), {"rasa": os.getpid()}, lambda _: None)
+    finally:
+        server.shutdown()
+    assert len({sender for sender, _ in seen}) == 1
+    messages = [message for _, message in seen]
+    assert len(messages) == 30 and messages[:10] == messages[20:] == [f"m{n}" for n in range(10)]
+    assert (result["first"]["turns"], result["last"]["turns"]) == ("1-10", "21-30")
+    assert set(result["last"]["cpu_ms_per_turn"]) == {"rasa"}

@@ -59,3 +59,13 @@ def test_rasa_runs_its_dialogue_graph_without_dask_and_predicts_the_same(seen):
     assert checked["differences"] == []
     assert {"utter_faq_answer", "action_clarify_faq", "action_escalate",
             "utter_out_of_scope"} <= set(checked["predicted"])
+
+
+def test_trackers_copy_and_list_applied_events_as_rasa_does_without_rereading_all(seen):
+    checked = seen["tracker_history"]
+    assert checked["patched"] == ["channels.tracker_history"] * 2
+    assert checked["events"] > 250
+    assert 0 < checked["applied"] < 30  # the last session only: restarts and reverts counted
+    assert checked["copy_differences"] == []
+    assert checked["leaks"] == []
+    assert checked["applied_differences"] == []

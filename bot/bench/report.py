@@ -82,6 +82,28 @@ def _open_loop_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _long_conversation_lines(report: dict[str, Any]) -> list[str]:
+    """Return the table of one long conversation's first and last turns, if measured."""
+    long = report.get("long_conversation")
+    if not long:
+        return []
+    lines = [
+        "## One long conversation",
+        "",
+        f"{long['turns']} turns of one conversation, one at a time; its first and last turns "
+        "send the same messages, so what a turn costs should not depend on how long the "
+        "conversation has run.",
+        "",
+        "| turns | p50 ms | p95 ms | CPU ms per turn |",
+        "|---|---|---|---|",
+    ]
+    for part in ("first", "last"):
+        block = long[part]
+        lines.append(f"| {block['turns']} | {block['p50_ms']} | {block['p95_ms']} | "
+                     + " + ".join(f"{k} {v}" for k, v in block["cpu_ms_per_turn"].items()) + " |")
+    return [*lines, ""]
+
+
 def write_reports(report: dict[str, Any], directory: Path) -> Path:
     """Write the JSON, the Markdown and the plot; return the Markdown path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -143,6 +165,7 @@ def write_reports(report: dict[str, Any], directory: Path) -> Path:
                          f"{load['messages_per_s']} | {_cpu(load)} |")
     lines += ["", "Peak RSS (MB): " + ", ".join(f"{k} {v}" for k, v in rss.items()), ""]
     lines += _open_loop_lines(report)
+    lines += _long_conversation_lines(report)
     if "stock_rasa" in report:
         stock = report["stock_rasa"]
         ratios = []

@@ -55,10 +55,14 @@ class BenchConfig:
     # community load test of stock Rasa: 370 ms p95 at 45 requests/s).
     rates: tuple[float, ...] = (45.0,)
     rate_seconds: float = 20.0
+    # One long conversation: its first and last `long_block` turns send the same messages,
+    # so the two compare what a turn costs early and late in a conversation.
+    long_turns: int = 300
+    long_block: int = 50
 
     def texts_needed(self) -> int:
         """Return how many benchmark texts the longest measurement sends."""
-        return max(self.queries, self.messages_per_load,
+        return max(self.queries, self.messages_per_load, self.long_turns - self.long_block,
                    *(int(rate * self.rate_seconds) for rate in self.rates))
 
 
@@ -221,6 +225,33 @@ def measure_rates(rasa_url: str, texts: list[str], config: BenchConfig,
     return results
 
 
+def measure_long_conversation(rasa_url: str, texts: list[str], config: BenchConfig,
+                              pids: dict[str, int],
+                              progress: Callable[[str], None]) -> dict[str, Any]:
+    """Send one conversation's turns one at a time; return the latency and the CPU each
+    process spent per turn over its first and its last `long_block` turns (the same messages)."""
+    block, turns = config.long_block, config.long_turns
+    messages = texts[: turns - block] + texts[:block]
+    sender = f"bench-long-{uuid.uuid4().hex[:12]}"
+    progress(f"long conversation: {turns} turns")
+    blocks: dict[str, Any] = {}
+    with httpx.Client(timeout=30) as client:
+        for name, start, end in (("first", 0, block), (None, block, turns - block),
+                                 ("last", turns - block, turns)):
+            before, latencies = cpu_seconds(pids), []
+            for text in messages[start:end]:
+                started = time.perf_counter()
+                client.post(f"{rasa_url}/webhooks/rest/webhook",
+                            json={"sender": sender, "message": text}).raise_for_status()
+                latencies.append(time.perf_counter() - started)
+            after = cpu_seconds(pids)
+            if name is not None:
+                cpu = {k: round(1000 * (after[k] - before[k]) / block, 2) for k in pids}
+                blocks[name] = {"turns": f"{start + 1}-{end}", **percentiles(latencies),
+                                "cpu_ms_per_turn": cpu}
+    return {"turns": turns, **blocks}
+
+
 def measure_edit_to_live(settings: Settings, rasa_url: str, edits: int,
                          progress: Callable[[str], None]) -> dict[str, Any]:
     """Publish an answer change as staff do (draft, then a reviewer publishes); time until
@@ -330,6 +361,8 @@ def run_bench(settings: Settings, config: BenchConfig,
                 report["end_to_end"] = measure_loads(assistant.rasa_url, texts, config, progress,
                                                      pids)
                 report["open_loop"] = measure_rates(assistant.rasa_url, texts, config, progress)
+                report["long_conversation"] = measure_long_conversation(
+                    assistant.rasa_url, texts, config, pids, progress)
             report["peak_rss_mb"] = {k: round(v, 1) for k, v in memory.peak_mb.items()}
             report["peak_rss_mb"]["total"] = round(sum(memory.peak_mb.values()), 1)
             report["edit_to_live_s"] = measure_edit_to_live(bench_settings, assistant.rasa_url,

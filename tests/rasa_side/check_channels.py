@@ -19,11 +19,28 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    FollowupAction,
+    LoopInterrupted,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from channels.graph_runner import SequentialGraphRunner
 from channels.policy import RecentRulePolicy
+from channels.tracker_history import all_applied_events, replaying_copy
 from channels.tracker_store import CachedSQLTrackerStore
 
 
@@ -117,6 +134,79 @@ def graph_runner() -> dict:
     return {**out, **converse(Domain.load("domain.yml"), *predictors)}
 
 
+def tracker_state(tracker: DialogueStateTracker) -> dict:
+    """Everything a tracker holds, comparable with == (less what applied_events remembers)."""
+    fields = {k: v for k, v in vars(tracker).items()
+              if k not in ("events", "slots", "active_loop", "_applied")}
+    return {**fields, "events": list(tracker.events),
+            "slots": {name: vars(slot) for name, slot in tracker.slots.items()},
+            "active_loop": vars(tracker.active_loop) if tracker.active_loop else None,
+            "current_state": tracker.current_state(EventVerbosity.ALL)}
+
+
+def every_kind_of_turn(loop: str) -> list:
+    """One turn with every kind of event our assistant or Rasa logs; new objects each time,
+    since updating a tracker stamps its events."""
+    return [
+        UserUttered("where is my card?", {"name": "ask_faq", "confidence": 0.9},
+                    [{"entity": "faq_key", "value": "card_arrival"}]),
+        SlotSet("faq_key", "card_arrival"), ActionExecuted("utter_faq_answer"),
+        BotUttered("It is on its way."), ActionExecuted("action_listen"),
+        UserUttered("no", {"name": "deny", "confidence": 1.0}), SlotSet("failed_turns", 1.0),
+        ActiveLoop(loop), LoopInterrupted(True), ActionExecutionRejected(loop),
+        ActionExecuted(loop), UserUttered("fine"), ActionExecuted(loop), ActiveLoop(None),
+        FollowupAction("action_escalate"), ActionExecuted("action_escalate"),
+        SlotSet("ticket_reference", "BW-7KQ2MX"), ConversationPaused(), ConversationResumed(),
+        ActionReverted(), UserUtteranceReverted(), ActionExecuted("action_listen"),
+    ]
+
+
+def long_conversation() -> list:
+    events = [ActionExecuted("action_session_start"), SessionStarted(),
+              ActionExecuted("action_listen")]
+    for number in range(12):
+        events += every_kind_of_turn("a_loop" if number < 6 else "another_loop")
+        if number == 3:  # a loop action run before its loop is ever named...
+            events += [ActionExecuted("late_loop"), BotUttered("asks"),
+                       ActionExecuted("late_loop")]
+        if number == 4:  # ...counts otherwise once it is
+            events += [ActiveLoop("late_loop")]
+        if number == 8:
+            events += [AllSlotsReset(), Restarted()]
+        if number == 10:
+            events += [SessionStarted()]
+    return events
+
+
+def tracker_history() -> dict:
+    """After every event of a long conversation, our tracker copy equals Rasa's replaying
+    copy and changing it leaves the original as it was, and our applied events are Rasa's
+    (also for a tracker that keeps only its last 40 events); return where any of it fails."""
+    domain = Domain.load("domain.yml")
+    out: dict = {"copy_differences": [], "leaks": [], "applied_differences": []}
+    for max_events in (None, 40):
+        tracker = DialogueStateTracker("long", domain.slots, max_event_history=max_events)
+        tracker.model_id, tracker.assistant_id = "a model", "an assistant"  # as Rasa's are
+        for number, event in enumerate(long_conversation()):
+            tracker.update(event, domain)
+            where = [max_events, number, type(event).__name__]
+            if tracker.applied_events() != all_applied_events(tracker):
+                out["applied_differences"].append(where)
+            ours = tracker.copy()
+            if tracker_state(ours) != tracker_state(replaying_copy(tracker)):
+                out["copy_differences"].append(where)
+            before = tracker_state(tracker)
+            ours.update_with_events(every_kind_of_turn("a_loop")[:10], domain)
+            if tracker_state(tracker) != before:
+                out["leaks"].append(where)
+    out["events"] = len(long_conversation())
+    out["applied"] = len(DialogueStateTracker.from_events(
+        "long", long_conversation(), domain.slots).applied_events())
+    out["patched"] = [DialogueStateTracker.copy.__module__,
+                      DialogueStateTracker.applied_events.__module__]
+    return out
+
+
 def converse(domain: Domain, expected_for, got_for) -> dict:
     """Walk one long conversation through every intent, three times, following the
     expected predictions; record each step where the other predictor differs."""
@@ -145,4 +235,4 @@ def converse(domain: Domain, expected_for, got_for) -> dict:
 
 print(json.dumps({"tracker_store": asyncio.run(main(sys.argv[1])),
                   "action_validation": action_validation(), "policy": policy(),
-                  "graph_runner": graph_runner()}))
+                  "graph_runner": graph_runner(), "tracker_history": tracker_history()}))
