@@ -16,7 +16,14 @@ from aiohttp import web
 
 from bot.bench import stock_rasa
 from bot.bench.load import LoadResult, run_rate_load
-from bot.bench.run import BenchConfig, measure_long_conversation, percentiles, spread
+from bot.bench.run import (
+    BenchConfig,
+    latency_by_decision,
+    measure_long_conversation,
+    percentiles,
+    pooled,
+    spread,
+)
 from bot.config import PROJECT_DIR, Settings
 from bot.faq.store import FaqEntry
 from bot.stack import RASA_QUIET_ENV
@@ -34,6 +41,29 @@ def test_percentiles_are_reported_in_milliseconds() -> None:
 
 def test_spread_gives_min_median_max_and_run_count() -> None:
     assert spread([3.0, 1.0, 2.0]) == {"min": 1.0, "median": 2.0, "max": 3.0, "runs": 3}
+
+
+def test_pooled_runs_add_up_messages_errors_and_time() -> None:
+    runs = [LoadResult(8, [0.01] * 10, errors=1, wall=0.5, texts=["a"] * 10),
+            LoadResult(8, [0.03] * 10, errors=0, wall=1.5, texts=["b"] * 10)]
+    result = pooled(runs)
+    assert (result["messages"], result["errors"], result["messages_per_s"]) == (21, 1, 10.0)
+    assert result["p50_ms"] == 20.0
+    assert result["messages_per_s_per_run"] == {"min": 6.7, "median": 13.35, "max": 20.0,
+                                                "runs": 2}
+
+
+def test_latency_by_decision_names_the_kind_of_turn_that_makes_the_tail() -> None:
+    # 17 answers and one message nobody decided at 10 ms, escalations at 100 and 200 ms: the
+    # p95 of all 20 turns is 105 ms.
+    runs = [LoadResult(8, [0.01] * 9 + [0.1], texts=["a"] * 9 + ["e1"]),
+            LoadResult(8, [0.01] * 8 + [0.2, 0.01], texts=["a"] * 8 + ["e2", "new"])]
+    result = latency_by_decision(runs, {"a": "answer", "e1": "escalate", "e2": "escalate"})
+    assert result["answer"]["turns"] == 17 and result["answer"]["p50_ms"] == 10.0
+    assert result["escalate"] == {"turns": 2, "p50_ms": 150.0, "p95_ms": 195.0, "p99_ms": 199.0,
+                                  "above_overall_p95": 1}
+    assert result["unknown"]["turns"] == 1
+    assert result["answer"]["above_overall_p95"] == 0
 
 
 def test_retrain_estimate_scales_measured_epochs_to_the_full_data() -> None:
@@ -90,6 +120,7 @@ def test_open_loop_sends_on_time_however_slow_the_replies() -> None:
     assert (len(result.latencies), result.errors) == (20, 0)
     assert result.wall < 2.0
     assert sorted(Counter(sender for sender, _ in seen).values()) == [5, 5, 5, 5]
+    assert sorted(result.texts) == sorted(f"m{n}" for n in range(20))  # each latency's message
     assert result.summary()["offered_per_s"] == 40
 
 

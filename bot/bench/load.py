@@ -29,6 +29,8 @@ class LoadResult:
     wall: float = 0.0
     # Messages offered per second, for a run that sends at a fixed rate (open loop).
     rate: float | None = None
+    # The message each latency is of, in the same order.
+    texts: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, float | int]:
         """Return p50/p95/p99 in ms, messages/s and the error count."""
@@ -59,6 +61,7 @@ async def _send(client: aiohttp.ClientSession, url: str, sender: str, text: str,
         ok = False
     if ok:
         result.latencies.append(time.perf_counter() - started)
+        result.texts.append(text)
     else:
         result.errors += 1
 

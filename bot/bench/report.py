@@ -82,6 +82,28 @@ def _open_loop_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _by_decision_lines(e2e: dict[str, Any]) -> list[str]:
+    """Return the table of latency by decision at 8 conversations (the p95 target's load)."""
+    kinds = (e2e.get("8") or {}).get("by_decision")
+    if not kinds:
+        return []
+    tail = sum(kind["above_overall_p95"] for kind in kinds.values())
+    lines = [
+        "## Which turns are slow: ours at 8 conversations, by decision",
+        "",
+        "Each message's decision as the service makes it (decided in process beforehand, same "
+        f"model and FAQs). Of the turns slower than the p95 of all ({e2e['8']['p95_ms']} ms), "
+        "the last column says how many were of each kind.",
+        "",
+        f"| decision | turns | p50 ms | p95 ms | turns above the overall p95 (of {tail}) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, kind in kinds.items():
+        lines.append(f"| {name} | {kind['turns']} | {kind['p50_ms']} | {kind['p95_ms']} | "
+                     f"{kind['above_overall_p95']} |")
+    return [*lines, ""]
+
+
 def _long_conversation_lines(report: dict[str, Any]) -> list[str]:
     """Return the table of one long conversation's first and last turns, if measured."""
     long = report.get("long_conversation")
@@ -164,6 +186,7 @@ def write_reports(report: dict[str, Any], directory: Path) -> Path:
                          f"{load['p50_ms']} | {load['p95_ms']} | {load['p99_ms']} | "
                          f"{load['messages_per_s']} | {_cpu(load)} |")
     lines += ["", "Peak RSS (MB): " + ", ".join(f"{k} {v}" for k, v in rss.items()), ""]
+    lines += _by_decision_lines(e2e)
     lines += _open_loop_lines(report)
     lines += _long_conversation_lines(report)
     if "stock_rasa" in report:

@@ -172,11 +172,12 @@ class RunningAssistant:
 
 
 def measure_loads(rasa_url: str, texts: list[str], config: BenchConfig,
-                  progress: Callable[[str], None],
-                  pids: dict[str, int] | None = None) -> dict[str, Any]:
+                  progress: Callable[[str], None], pids: dict[str, int] | None = None,
+                  decisions: dict[str, str] | None = None) -> dict[str, Any]:
     """Run the load at each concurrency `runs` times; return summaries and all latencies.
 
-    With pids, also the CPU milliseconds each process (and this load client) spent per message.
+    With pids, also the CPU milliseconds each process (and this load client) spent per message;
+    with decisions (each text's), the latency of each kind of decision.
     """
     results: dict[str, Any] = {}
     processes = {**(pids or {}), "load_client": os.getpid()}
@@ -195,7 +196,25 @@ def measure_loads(rasa_url: str, texts: list[str], config: BenchConfig,
             "cpu_ms_per_message": {k: round(1000 * (after[k] - before[k]) / max(1, sent), 2)
                                    for k in processes},
         }
+        if decisions is not None:
+            results[str(concurrency)]["by_decision"] = latency_by_decision(runs, decisions)
     return results
+
+
+def latency_by_decision(runs: list[LoadResult], decisions: dict[str, str]) -> dict[str, Any]:
+    """Return, for each decision, its turns, their p50/p95 and how many of the turns slower
+    than the p95 of all turns were of it: which kind of turn makes the tail."""
+    seconds = [s for r in runs for s in r.latencies]
+    if not seconds:
+        return {}
+    kinds = [decisions.get(t, "unknown") for r in runs for t in r.texts]
+    tail = float(np.percentile(seconds, 95))
+    grouped: dict[str, list[float]] = {}
+    for kind, s in zip(kinds, seconds):
+        grouped.setdefault(kind, []).append(s)
+    return {kind: {"turns": len(values), **percentiles(values),
+                   "above_overall_p95": sum(s > tail for s in values)}
+            for kind, values in sorted(grouped.items())}
 
 
 def pooled(runs: list[LoadResult]) -> dict[str, Any]:
@@ -203,7 +222,8 @@ def pooled(runs: list[LoadResult]) -> dict[str, Any]:
     summaries = [r.summary() for r in runs]
     first = runs[0]
     together = LoadResult(first.concurrency, [s for r in runs for s in r.latencies],
-                          sum(r.errors for r in runs), sum(r.wall for r in runs), first.rate)
+                          errors=sum(r.errors for r in runs), wall=sum(r.wall for r in runs),
+                          rate=first.rate)
     return {
         **together.summary(),
         "p95_ms_per_run": spread([s["p95_ms"] for s in summaries]),
@@ -342,6 +362,9 @@ def run_bench(settings: Settings, config: BenchConfig,
                                           rasa_port=free_port())
         services = Services(bench_settings)
         report["brain"] = measure_brain(services, texts[: config.queries], config.runs, progress)
+        # What the service will decide for each load message: same code, model and FAQs.
+        loaded = texts[: config.messages_per_load]
+        decisions = {t: d.decision for t, d in zip(loaded, services.decider.decide_many(loaded))}
         services.db.dispose()
 
         cold = []
@@ -359,7 +382,7 @@ def run_bench(settings: Settings, config: BenchConfig,
             pids = assistant.pids()
             with PeakRss(pids) as memory:
                 report["end_to_end"] = measure_loads(assistant.rasa_url, texts, config, progress,
-                                                     pids)
+                                                     pids, decisions)
                 report["open_loop"] = measure_rates(assistant.rasa_url, texts, config, progress)
                 report["long_conversation"] = measure_long_conversation(
                     assistant.rasa_url, texts, config, pids, progress)
