@@ -46,10 +46,9 @@ def _mark(value: float, target: float, *, higher_is_better: bool = False) -> str
     return "met" if met else "**not met**"
 
 
-def _cpu(load: dict[str, Any]) -> str:
+def _cpu(used: dict[str, float] | None) -> str:
     """Return where a message's CPU time went, e.g. "rasa 6.1 + bot_service 7.9 + ..."."""
-    used = load.get("cpu_ms_per_message") or {}
-    return " + ".join(f"{name} {ms}" for name, ms in used.items()) or "n/a"
+    return " + ".join(f"{name} {ms}" for name, ms in (used or {}).items()) or "n/a"
 
 
 def _open_loop_lines(report: dict[str, Any]) -> list[str]:
@@ -122,7 +121,7 @@ def _long_conversation_lines(report: dict[str, Any]) -> list[str]:
     for part in ("first", "last"):
         block = long[part]
         lines.append(f"| {block['turns']} | {block['p50_ms']} | {block['p95_ms']} | "
-                     + " + ".join(f"{k} {v}" for k, v in block["cpu_ms_per_turn"].items()) + " |")
+                     f"{_cpu(block['cpu_ms_per_turn'])} |")
     return [*lines, ""]
 
 
@@ -184,7 +183,7 @@ def write_reports(report: dict[str, Any], directory: Path) -> Path:
         for c, load in loads.items():
             lines.append(f"| {name} | {c} | {load['messages']} | {load['errors']} | "
                          f"{load['p50_ms']} | {load['p95_ms']} | {load['p99_ms']} | "
-                         f"{load['messages_per_s']} | {_cpu(load)} |")
+                         f"{load['messages_per_s']} | {_cpu(load.get('cpu_ms_per_message'))} |")
     lines += ["", "Peak RSS (MB): " + ", ".join(f"{k} {v}" for k, v in rss.items()), ""]
     lines += _by_decision_lines(e2e)
     lines += _open_loop_lines(report)
