@@ -15,6 +15,11 @@ from bot.errors import BotError
 from bot.search.tune import TuneConfig
 from bot.services import Services
 
+# Seconds the bot service keeps an idle connection open. Rasa's clients (its NLU session and
+# custom-action calls, channels/action_client.py) close theirs after 15 s: were the server
+# first (uvicorn's default is 5 s), a message could go out on a connection it was closing.
+KEEP_ALIVE_SECONDS = 30
+
 
 def _services() -> Services:
     return Services(get_settings())
@@ -218,7 +223,8 @@ def serve(host: str | None, port: int | None) -> None:
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = get_settings().model_copy(update=overrides)
     app = create_app(Services(settings))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def _stack_settings(rasa_port: int | None) -> Settings:

@@ -5,10 +5,12 @@ decoding, replaying every event) and counts the stored events again before savin
 40 % of a turn under load. One Rasa process owns its conversations, so this store keeps
 the trackers it saved in memory and, on the next turn, hands back the same object if
 nothing touched it since (its event count is still the saved one); anything else is
-re-read from SQL as before. Every event is still written to SQL in the same turn, so a
-restart loses nothing. SQLite gets one long-lived connection and a write-ahead log with
-`synchronous=NORMAL`: a commit no longer waits for a disk flush, and a power cut can lose
-at most the last turns, never corrupt the file.
+re-read from SQL as before. A conversation SQL does not have is remembered as new, so its
+first save writes every event without asking SQL which it already holds. Every event is
+still written to SQL in the same turn, so a restart loses nothing. SQLite gets one
+long-lived connection and a write-ahead log with `synchronous=NORMAL`: a commit no longer
+waits for a disk flush, and a power cut can lose at most the last turns, never corrupt the
+file.
 
 Only for a single Rasa process: several processes sharing one database would each serve
 their own stale copies.
@@ -50,12 +52,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _tune_sqlite)
             self.sessionmaker.configure(bind=self.engine)
         self._cache_size = int(cache_size)
-        # sender id -> (tracker as last saved, its number of events then, its sessions)
-        self._saved: "OrderedDict[str, tuple[DialogueStateTracker, int, int]]" = OrderedDict()
+        self._insert = self.SQLEvent.__table__.insert()
+        # sender id -> (tracker as last saved, its number of events then, its sessions);
+        # (None, 0, 0) for a conversation SQL did not have when it was last asked.
+        self._saved: "OrderedDict[str, tuple[DialogueStateTracker | None, int, int]]" = (
+            OrderedDict())
 
     def _cached(self, sender_id: str) -> DialogueStateTracker | None:
         entry = self._saved.get(sender_id)
-        if entry is None:
+        if entry is None or entry[0] is None:
             return None
         tracker, count, _ = entry
         if len(tracker.events) != count:  # changed but never saved: trust SQL instead
@@ -64,21 +69,32 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._saved.move_to_end(sender_id)
         return tracker
 
+    def _remember(self, sender_id: str, entry: tuple[DialogueStateTracker | None, int, int]
+                  ) -> None:
+        self._saved[sender_id] = entry
+        self._saved.move_to_end(sender_id)
+        while len(self._saved) > self._cache_size:
+            self._saved.popitem(last=False)
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """Return the conversation's tracker, from memory when this process saved it last."""
-        return self._cached(sender_id) or await super().retrieve(sender_id)
+        tracker = self._cached(sender_id) or await super().retrieve(sender_id)
+        if tracker is None:
+            self._remember(sender_id, (None, 0, 0))
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the new events to SQL in one statement, then remember the tracker."""
         await self.stream_events(tracker)
         entry = self._saved.get(tracker.sender_id)
-        known = entry is not None and entry[0] is tracker
+        # This tracker as saved last, or the first save of a conversation SQL did not have.
+        known = entry is not None and (entry[0] is tracker or entry[0] is None)
         new = (list(itertools.islice(tracker.events, entry[1], None)) if known
                else self._unstored_events(tracker))
         rows = [_row(tracker.sender_id, event) for event in new]
         if rows:  # a Core insert: the ORM's unit of work cost a tenth of a turn
             with self.engine.begin() as connection:
-                connection.execute(self.SQLEvent.__table__.insert(), rows)
+                connection.execute(self._insert, rows)
         # Counted over the new events only when the earlier ones are known: a count over the
         # whole conversation made each turn cost more the longer it was.
         sessions = entry[2] + _sessions(new) if known else _sessions(tracker.events)
@@ -87,10 +103,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # re-read it rather than keep the older sessions' events in memory.
             self._saved.pop(tracker.sender_id, None)
             return
-        self._saved[tracker.sender_id] = (tracker, len(tracker.events), sessions)
-        self._saved.move_to_end(tracker.sender_id)
-        while len(self._saved) > self._cache_size:
-            self._saved.popitem(last=False)
+        self._remember(tracker.sender_id, (tracker, len(tracker.events), sessions))
 
     def _unstored_events(self, tracker: DialogueStateTracker) -> list[Event]:
         """Return the events of a tracker this store did not save last, less those in SQL."""

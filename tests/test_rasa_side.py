@@ -32,6 +32,9 @@ def test_cached_tracker_store_serves_saved_turns_and_rereads_everything_else(see
     assert store["texts_new_session"] == ["new session"]
     assert store["texts_new_session_restart"] == ["new session"]
     assert store["unknown"] is True
+    # A new conversation's first save (SQL was not asked again what it holds) stored it whole.
+    assert store["new_conversation_restart"] is True
+    assert store["new_conversation_texts"] == ["hello", "reply to hello"]
 
 
 def test_action_replies_are_still_validated(seen):
@@ -40,6 +43,17 @@ def test_action_replies_are_still_validated(seen):
     assert checked["valid"] is True
     assert "is not of type 'array'" in checked["invalid"]
     assert "Failed to validate Action server response" in checked["invalid"]
+    # Each kind of event, well formed and broken: the same verdict and error as Rasa's check.
+    assert checked["replies"] > 100
+    assert 0 < checked["accepted"] < checked["replies"]
+    assert all(checked["agreement"]), checked["agreement"].index(False)
+
+
+def test_custom_actions_share_a_connection_and_reach_a_restarted_action_server(seen):
+    checked = seen["action_client"]
+    assert checked["connections_for_three_calls"] == 1
+    assert checked["replies"] == ["ok"] * 4
+    assert checked["connections"] == 2
 
 
 def test_rule_policy_on_recent_turns_predicts_what_rasas_does(seen):

@@ -4,10 +4,13 @@ import asyncio
 import json
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
+import jsonschema
 import rasa.core.processor
 import yaml
+from aiohttp import web
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
@@ -24,19 +27,25 @@ from rasa.shared.core.events import (
     ActionExecutionRejected,
     ActionReverted,
     ActiveLoop,
+    AgentUttered,
     AllSlotsReset,
     BotUttered,
     ConversationPaused,
     ConversationResumed,
+    EntitiesAdded,
     FollowupAction,
     LoopInterrupted,
+    ReminderCancelled,
+    ReminderScheduled,
     Restarted,
     SessionStarted,
     SlotSet,
+    StoryExported,
     UserUtteranceReverted,
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.utils.endpoints import EndpointConfig
 
 from channels.graph_runner import SequentialGraphRunner
 from channels.policy import RecentRulePolicy
@@ -83,6 +92,15 @@ async def main(path: str) -> dict:
     out["texts_new_session"] = texts(await first.retrieve("alice"))
     out["texts_new_session_restart"] = texts(await store(path).retrieve("alice"))
     out["unknown"] = await first.retrieve("nobody") is None
+    # A new conversation, started as Rasa starts one; its first save writes every event once.
+    bob = await first.get_or_create_tracker("bob")
+    bob.update(UserUttered("hello"))
+    bob.update(BotUttered("reply to hello"))
+    await first.save(bob)
+    restarted = await store(path).retrieve("bob")
+    out["new_conversation_restart"] = [e.as_dict() for e in restarted.events] == [
+        e.as_dict() for e in bob.events]
+    out["new_conversation_texts"] = texts(restarted)
     return out
 
 
@@ -96,7 +114,86 @@ def action_validation() -> dict:
         out["invalid"] = "accepted"
     except ValidationError as error:
         out["invalid"] = error.message
+    # Every kind of event, well formed or not, is accepted or refused as Rasa's own check does.
+    samples = [event.as_dict() for event in every_kind_of_event()]
+    samples += [{**sample, broken: value} for sample in samples
+                for broken, value in (("timestamp", "noon"), ("metadata", []), ("name", 7),
+                                      ("value", None), ("entities", {}), ("parse_data", []))]
+    samples += [{"event": "no such event"}, {"event": 3}, {"name": "x"}, "slot", None]
+    replies = [{"events": [sample], "responses": []} for sample in samples]
+    replies += [{"events": [], "responses": ["text"]}, {"responses": [{}]}, []]
+    verdicts = []
+    for reply in replies:
+        try:
+            verdicts.append(action._validate_action_result(reply))
+        except ValidationError as error:
+            verdicts.append(error.message)
+    out["agreement"] = [agrees(verdict, rasas_verdict(reply))
+                        for verdict, reply in zip(verdicts, replies)]
+    out["accepted"] = sum(verdict is True for verdict in verdicts)
+    out["replies"] = len(replies)
     return out
+
+
+async def action_client() -> dict:
+    """Custom-action calls share one connection and still reach a restarted action server."""
+    peers = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername")[1])
+        return web.json_response({"events": [], "responses": [{"text": "ok"}]})
+
+    async def start(port: int) -> web.AppRunner:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    runner = await start(0)
+    port = runner.addresses[0][1]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    replies = [await endpoint.request(json={"next_action": "x"}, method="post")
+               for _ in range(3)]
+    out = {"connections_for_three_calls": len(set(peers))}
+    await runner.cleanup()  # the action server restarts on the same port
+    runner = await start(port)
+    replies.append(await endpoint.request(json={"next_action": "x"}, method="post"))
+    await runner.cleanup()
+    out["replies"] = [reply["responses"][0]["text"] for reply in replies]
+    out["connections"] = len(set(peers))
+    return out
+
+
+def rasas_verdict(reply: object) -> object:
+    """Return True or the error message of Rasa's own check (before its advice is added)."""
+    try:
+        jsonschema.validate(reply, RemoteAction.action_response_format_spec())
+        return True
+    except ValidationError as error:
+        return error.message
+
+
+def agrees(ours: object, rasas: object) -> bool:
+    return ours is True if rasas is True else isinstance(ours, str) and ours.startswith(
+        f"{rasas}. Failed to validate Action server response")
+
+
+def every_kind_of_event() -> list:
+    """Return one event of each kind an action may return."""
+    return [
+        UserUttered("hi", {"name": "greet", "confidence": 1.0}, [{"entity": "faq_key",
+                                                                  "value": "x", "start": 0,
+                                                                  "end": 1}]),
+        ActionExecuted("action_listen"), SlotSet("failed_turns", 1.0), BotUttered("hello"),
+        ActionExecutionRejected("action_clarify_faq"), ActiveLoop("a_form"), AllSlotsReset(),
+        ConversationPaused(), ConversationResumed(), FollowupAction("action_escalate"),
+        LoopInterrupted(True), Restarted(), ActionReverted(), UserUtteranceReverted(),
+        SessionStarted(), EntitiesAdded([{"entity": "faq_key", "value": "x"}]),
+        ReminderScheduled("greet", datetime(2030, 1, 1)), ReminderCancelled("greet"),
+        AgentUttered("agent text"), StoryExported(), UserUtteranceReverted(),
+    ]
 
 
 def policy() -> dict:
@@ -234,5 +331,6 @@ def converse(domain: Domain, expected_for, got_for) -> dict:
 
 
 print(json.dumps({"tracker_store": asyncio.run(main(sys.argv[1])),
+                  "action_client": asyncio.run(action_client()),
                   "action_validation": action_validation(), "policy": policy(),
                   "graph_runner": graph_runner(), "tracker_history": tracker_history()}))
