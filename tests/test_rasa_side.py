@@ -49,6 +49,12 @@ def test_action_replies_are_still_validated(seen):
     assert all(checked["agreement"]), checked["agreement"].index(False)
 
 
+def test_an_empty_domain_is_still_told_from_a_real_one(seen):
+    assert seen["empty_domain"] == {"patched": "channels.empty_domain", "ours": False,
+                                    "empty": True, "from_empty_dict": True,
+                                    "one_intent": False, "one_response": False}
+
+
 def test_custom_actions_share_a_connection_and_reach_a_restarted_action_server(seen):
     checked = seen["action_client"]
     assert checked["connections_for_three_calls"] == 1
