@@ -32,8 +32,11 @@ from rasa.shared.core.events import (
     BotUttered,
     ConversationPaused,
     ConversationResumed,
+    DefinePrevUserUtteredFeaturization,
     EntitiesAdded,
     FollowupAction,
+    LegacyForm,
+    LegacyFormValidation,
     LoopInterrupted,
     ReminderCancelled,
     ReminderScheduled,
@@ -191,7 +194,7 @@ def agrees(ours: object, rasas: object) -> bool:
 
 
 def every_kind_of_event() -> list:
-    """Return one event of each kind an action may return."""
+    """Return one event of each of the 23 kinds an action may return."""
     return [
         UserUttered("hi", {"name": "greet", "confidence": 1.0}, [{"entity": "faq_key",
                                                                   "value": "x", "start": 0,
@@ -202,7 +205,8 @@ def every_kind_of_event() -> list:
         LoopInterrupted(True), Restarted(), ActionReverted(), UserUtteranceReverted(),
         SessionStarted(), EntitiesAdded([{"entity": "faq_key", "value": "x"}]),
         ReminderScheduled("greet", datetime(2030, 1, 1)), ReminderCancelled("greet"),
-        AgentUttered("agent text"), StoryExported(), UserUtteranceReverted(),
+        AgentUttered("agent text"), StoryExported(), DefinePrevUserUtteredFeaturization(True),
+        LegacyForm("a_form"), LegacyFormValidation(False),
     ]
 
 
