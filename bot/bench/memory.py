@@ -50,3 +50,9 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
         except psutil.Error:
             used[name] = 0.0
     return used
+
+
+def cpu_ms_per(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
+    """Return the CPU milliseconds each process spent per item between two `cpu_seconds`."""
+    return {name: round(1000 * (after[name] - before[name]) / max(1, count), 2)
+            for name in before}

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.bench import stock_rasa
 from bot.bench.load import LoadResult, run_load, run_rate_load
-from bot.bench.memory import PeakRss, cpu_seconds
+from bot.bench.memory import PeakRss, cpu_ms_per, cpu_seconds
 from bot.config import Settings
 from bot.db import Database
 from bot.faq.review import ReviewStore
@@ -193,8 +193,7 @@ def measure_loads(rasa_url: str, texts: list[str], config: BenchConfig,
         results[str(concurrency)] = {
             **pooled(runs),
             "latencies_ms": [round(s * 1000, 3) for s in runs[-1].latencies],
-            "cpu_ms_per_message": {k: round(1000 * (after[k] - before[k]) / max(1, sent), 2)
-                                   for k in processes},
+            "cpu_ms_per_message": cpu_ms_per(before, after, sent),
         }
         if decisions is not None:
             results[str(concurrency)]["by_decision"] = latency_by_decision(runs, decisions)
@@ -266,9 +265,8 @@ def measure_long_conversation(rasa_url: str, texts: list[str], config: BenchConf
                 latencies.append(time.perf_counter() - started)
             after = cpu_seconds(pids)
             if name is not None:
-                cpu = {k: round(1000 * (after[k] - before[k]) / block, 2) for k in pids}
                 blocks[name] = {"turns": f"{start + 1}-{end}", **percentiles(latencies),
-                                "cpu_ms_per_turn": cpu}
+                                "cpu_ms_per_turn": cpu_ms_per(before, after, block)}
     return {"turns": turns, **blocks}
 
 
