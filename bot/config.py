@@ -50,11 +50,17 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(
         1, ge=1, description="ONNX Runtime threads per encode call."
     )
-    # 40 is the worker pool's size, so by default every message arriving is decided at once.
-    # One at a time helped a saturated service but let a slow moment queue up under customers'
-    # traffic (issue 4; measured in docs/performance-notes.md).
+    # One at a time: encodings in parallel only share the two cores with each other and with
+    # Rasa, and the tail at 8 busy conversations was longer (issue 4; measured in
+    # docs/performance-notes.md). Long messages have a lane of their own (below).
     decide_threads: int = Field(
-        40, ge=1, description="Messages the service decides at once; the rest wait in line."
+        1, ge=1, description="Messages the service decides at once in each lane (short and "
+        "long messages); the rest wait in line."
+    )
+    # A message of 2,000 characters takes about 37 ms to encode here, against 2-4 ms for a
+    # typical question: in one line with them it held up every question behind it.
+    long_message_chars: int = Field(
+        200, gt=0, description="Messages longer than this are decided in the long lane."
     )
     rasa_dir: Path = Field(
         PROJECT_DIR, description="The Rasa project (config.yml, domain.yml, endpoints.yml)."

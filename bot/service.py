@@ -113,8 +113,10 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
 
     app = FastAPI(title="Bramblewood Bank assistant", lifespan=lifespan)
     app.state.services = services
-    # At most decide_threads questions are decided at once; Settings says why not fewer.
-    deciding = anyio.CapacityLimiter(services.settings.decide_threads)
+    # At most decide_threads messages are decided at once in each lane, short and long;
+    # Settings says why.
+    lanes = (anyio.CapacityLimiter(services.settings.decide_threads),
+             anyio.CapacityLimiter(services.settings.decide_threads))
     executor = ActionExecutor()
     for action in all_actions(services.tickets):
         executor.register_action(action)
@@ -139,8 +141,8 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
     @app.post("/model/parse")
     async def model_parse(request: Request) -> JSONResponse:
         text = _string_field(await _json_object(request), "text")
-        decision = await anyio.to_thread.run_sync(services.decider.decide, text,
-                                                  limiter=deciding)
+        lane = lanes[len(text) > services.settings.long_message_chars]
+        decision = await anyio.to_thread.run_sync(services.decider.decide, text, limiter=lane)
         if decision.decision in (ESCALATE, DECLINE) and decision.candidates:
             # Free text only (button payloads score no candidates); feeds the console's inbox.
             await run_in_threadpool(services.inbox.record, text=text, decision=decision.decision,

@@ -4,9 +4,10 @@ Stock RulePolicy turns the whole conversation into dialogue states up to four ti
 message (text and intent lookups, before the reply and again before listening): under
 load that was the largest share of Rasa's time, and it grows with every turn. A rule
 can only match the last few states, so this policy builds them from the events since
-the last `recent_turns` customer messages. Same predictions (tests/rasa_side checks
-them against RulePolicy over long conversations) as long as no slot influences the
-conversation and no rule needs the conversation start; both are refused at training.
+the last `recent_turns` customer messages, once for the text and intent lookups of one
+prediction. Same predictions (tests/rasa_side checks them against RulePolicy over long
+conversations) as long as no slot influences the conversation and no rule needs the
+conversation start; both are refused at training.
 """
 
 import json
@@ -79,9 +80,40 @@ class RecentRulePolicy(RulePolicy):
     def _prediction_states(self, tracker: DialogueStateTracker, domain: Domain,
                            use_text_for_last_user_input: bool = False,
                            rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Any]:
+        return super()._prediction_states(self._recent_tracker(tracker), domain,
+                                          use_text_for_last_user_input, rule_only_data)
+
+    def _recent_tracker(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """Return a tracker of the recent events only, the same one until an event is added."""
+        events = tracker.events
+        kept = tracker.__dict__.get("_recent_rule_tracker")
+        if kept is not None and kept[0] == len(events) and kept[1] is events[-1]:
+            return kept[2]
         recent = recent_events(tracker, int(self.config["recent_turns"]))
-        if recent is not None:
-            tracker = DialogueStateTracker.from_events(
-                tracker.sender_id, recent, slots=tracker.slots.values())
-        return super()._prediction_states(tracker, domain, use_text_for_last_user_input,
-                                          rule_only_data)
+        if recent is None:
+            return tracker
+        built = _RecentTracker.from_events(tracker.sender_id, recent,
+                                           slots=tracker.slots.values())
+        tracker.__dict__["_recent_rule_tracker"] = (len(events), events[-1], built)
+        return built
+
+
+class _RecentTracker(DialogueStateTracker):
+    """Recent events whose dialogue states are built once for the lookups of a prediction.
+
+    After a customer message RulePolicy looks the rules up by text and then by intent; the
+    two differ only in the last user state, which the featurizer trims from the states
+    after they are built. Each lookup gets its own copy to trim.
+    """
+
+    def past_states(self, domain: Domain, omit_unset_slots: bool = False,
+                    ignore_rule_only_turns: bool = False,
+                    rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Any]:
+        asked = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        built = self.__dict__.get("_built_states")
+        if built is None or built[0] is not domain or built[1] != asked:
+            states = super().past_states(domain, omit_unset_slots, ignore_rule_only_turns,
+                                         rule_only_data)
+            built = self.__dict__["_built_states"] = (domain, asked, states)
+        # A state maps each of its parts (user, previous action, ...) to a flat dict.
+        return [{part: dict(value) for part, value in state.items()} for state in built[2]]

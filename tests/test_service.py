@@ -123,6 +123,43 @@ def test_parse_decides_as_many_messages_at_once_as_configured_and_answers_all(
         ("answer", "card_arrival")] * len(texts)
 
 
+def test_a_long_message_being_decided_does_not_hold_up_a_short_question(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services.settings, "decide_threads", 1)
+    real_decide, long_started, short_decided = services.decider.decide, threading.Event(), \
+        threading.Event()
+    long_text = "my new card still hasn't come in the post, " * 20
+    assert len(long_text) > services.settings.long_message_chars
+    waited: list[bool] = []
+
+    def decide(text: str):  # type: ignore[no-untyped-def]
+        if text == long_text:
+            long_started.set()
+            # Holds its lane until the short question is decided, or gives up after 5 s.
+            waited.append(short_decided.wait(timeout=5))
+            return real_decide(text)
+        decided = real_decide(text)
+        short_decided.set()
+        return decided
+
+    monkeypatch.setattr(services.decider, "decide", decide)
+    app = create_app(services, watch_faqs=False)
+
+    async def long_then_short() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://bot") as bot:
+            long = asyncio.create_task(bot.post("/model/parse", json={"text": long_text}))
+            await asyncio.to_thread(long_started.wait, 5)
+            short = await bot.post("/model/parse", json={"text": "where is my new card"})
+            return [await long, short]
+
+    replies = [r.json() for r in run_coroutine(long_then_short())]
+    assert waited == [True]  # the short question was decided while the long one held its lane
+    assert replies[1]["decision"] == "answer"
+    assert replies[0]["intent"]["name"]  # and the long message was decided too
+
+
 def test_ticket_round_trip(client: TestClient) -> None:
     created = client.post("/tickets", json={
         "conversation_id": "c-1", "reason": "no_matching_faq",
