@@ -6,7 +6,7 @@ endpoint keeps one session for the life of its event loop; `request` itself is R
 """
 
 import asyncio
-from typing import Any
+from contextlib import nullcontext
 
 import aiohttp
 from rasa.utils.endpoints import EndpointConfig
@@ -17,27 +17,15 @@ from rasa.utils.endpoints import EndpointConfig
 _new_session = EndpointConfig.session
 
 
-class _Kept:
-    """The endpoint's session as `async with` takes it, left open on exit."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> aiohttp.ClientSession:
-        return self.session
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        return None
-
-
-def session(self: EndpointConfig) -> _Kept:
-    """Return this endpoint's session for the running event loop, made on first use."""
+def session(self: EndpointConfig) -> "nullcontext[aiohttp.ClientSession]":
+    """Return this endpoint's session for the running event loop, made on first use, as
+    `async with` takes it and leaves it open."""
     loop = asyncio.get_running_loop()
     kept = self.__dict__.get("_kept_session")
     if kept is None or kept[0] is not loop or kept[1].closed:
         kept = (loop, _new_session(self))
         self.__dict__["_kept_session"] = kept
-    return _Kept(kept[1])
+    return nullcontext(kept[1])
 
 
 def install() -> None:
