@@ -127,8 +127,8 @@ def test_a_long_message_being_decided_does_not_hold_up_a_short_question(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(services.settings, "decide_threads", 1)
-    real_decide, long_started, short_decided = services.decider.decide, threading.Event(), \
-        threading.Event()
+    real_decide = services.decider.decide
+    long_started, short_decided = threading.Event(), threading.Event()
     long_text = "my new card still hasn't come in the post, " * 20
     assert len(long_text) > services.settings.long_message_chars
     waited: list[bool] = []
