@@ -62,6 +62,20 @@ def test_custom_actions_share_a_connection_and_reach_a_restarted_action_server(s
     assert checked["connections"] == 2
 
 
+def test_custom_actions_get_the_last_50_customer_messages_and_the_rest_as_rasa_sends_it(seen):
+    checked = seen["action_call"]
+    assert checked["patched"] == "channels.action_call"
+    assert checked["long_same_but_events"] is True
+    # 80 customer messages of 5 events each, then the request for a person.
+    assert checked["long_events"] == [5 * 49 + 1, 3 + 5 * 80 + 1]
+    assert checked["long_events_are_rasas_last"] is True
+    assert checked["long_first_event"] == "message 31"
+    assert checked["long_user_messages"] == 50
+    assert checked["short_same"] is True
+    assert checked["unset_same"] is True
+    assert checked["selective_domain"] == [False, False]
+
+
 def test_rule_policy_on_recent_turns_predicts_what_rasas_does(seen):
     checked = seen["policy"]
     assert checked["events"] > 150  # long enough that only the recent turns are looked at

@@ -108,6 +108,19 @@ def test_uncovered_banking_question_creates_a_ticket_with_context(stack: Stack) 
     assert saved["candidates"] and {"key", "question", "score"} <= set(saved["candidates"][0])
 
 
+def test_a_long_conversations_ticket_holds_its_last_50_customer_messages(stack: Stack) -> None:
+    chat = Chat(stack)
+    sent = [f"hello, this is message {number}" for number in range(55)]
+    for message in sent:
+        chat.say(message)
+    reference = reference_in(chat.texts("I want to talk to a real person"))
+    customer = [t["text"] for t in ticket(stack, reference)["transcript"]
+                if t["from"] == "customer"]
+    assert customer == sent[-49:] + ["I want to talk to a real person"]
+    # The conversation itself keeps every message.
+    assert chat.user_texts() == sent + ["I want to talk to a real person"]
+
+
 def test_asking_for_a_person_creates_a_ticket(stack: Stack) -> None:
     chat = Chat(stack)
     reference = reference_in(chat.texts("I want to talk to a real person"))

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import operator
 import sys
 import tempfile
 from datetime import datetime
@@ -50,6 +51,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 
+from channels.action_call import rasas_action_call
 from channels.graph_runner import SequentialGraphRunner
 from channels.policy import RecentRulePolicy
 from channels.tracker_history import all_applied_events, replaying_copy
@@ -176,6 +178,45 @@ async def action_client() -> dict:
     await runner.cleanup()
     out["replies"] = [reply["responses"][0]["text"] for reply in replies]
     out["connections"] = len(set(peers))
+    return out
+
+
+def action_call() -> dict:
+    """A custom-action call carries the events from the 50th last customer message on, and
+    everything else as Rasa's own call; without the setting it is Rasa's call."""
+    domain = Domain.load("domain.yml")
+
+    def conversation(user_turns: int) -> DialogueStateTracker:
+        events = [ActionExecuted("action_session_start"), SessionStarted(),
+                  ActionExecuted("action_listen")]
+        for number in range(user_turns):
+            events += [UserUttered(f"message {number}", {"name": "ask_faq", "confidence": 0.9}),
+                       SlotSet("faq_key", f"faq_{number}"), ActionExecuted("utter_faq_answer"),
+                       BotUttered(f"reply {number}"), ActionExecuted("action_listen")]
+        events += [UserUttered("a person please", {"name": "request_human", "confidence": 1.0})]
+        return DialogueStateTracker.from_events("long", events, domain.slots)
+
+    def calls(user_turns: int, **settings: object) -> tuple:
+        action = RemoteAction("action_escalate", EndpointConfig("http://x/webhook", **settings))
+        tracker = conversation(user_turns)
+        return (json.loads(json.dumps(action._action_call_format(tracker, domain))),
+                json.loads(json.dumps(rasas_action_call(action, tracker, domain))))
+
+    def without_events(call: dict) -> dict:
+        return {**call, "tracker": {**call["tracker"], "events": None}}
+
+    out: dict = {"patched": RemoteAction._action_call_format.__module__}
+    ours, rasas = calls(80, recent_user_turns=50)
+    out["long_same_but_events"] = without_events(ours) == without_events(rasas)
+    events = ours["tracker"]["events"]
+    out["long_events"] = [len(events), len(rasas["tracker"]["events"])]
+    out["long_events_are_rasas_last"] = events == rasas["tracker"]["events"][-len(events):]
+    out["long_first_event"] = events[0].get("text")
+    out["long_user_messages"] = sum(e["event"] == "user" for e in events)
+    out["short_same"] = operator.eq(*calls(20, recent_user_turns=50))
+    out["unset_same"] = operator.eq(*calls(80))
+    ours, rasas = calls(80, recent_user_turns=50, enable_selective_domain=True)
+    out["selective_domain"] = ["domain" in ours, "domain" in rasas]
     return out
 
 
@@ -345,6 +386,7 @@ def converse(domain: Domain, expected_for, got_for) -> dict:
 
 
 print(json.dumps({"tracker_store": asyncio.run(main(sys.argv[1])),
-                  "action_client": asyncio.run(action_client()), "empty_domain": empty_domain(),
+                  "action_client": asyncio.run(action_client()), "action_call": action_call(),
+                  "empty_domain": empty_domain(),
                   "action_validation": action_validation(), "policy": policy(),
                   "graph_runner": graph_runner(), "tracker_history": tracker_history()}))
