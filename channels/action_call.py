@@ -2,8 +2,8 @@
 
 Rasa 3.6 sends the whole conversation, every event as JSON, with each custom-action call
 (`RemoteAction._action_call_format`), so a clarify or an escalation cost more the longer the
-conversation had run: over turns 251-300 of one conversation they took 30-45 ms against
-11-18 ms over its first 50 turns. Here the call carries the events from the
+conversation had run: two or three times as much over turns 251-300 of one conversation as
+over its first 50 (README.md, Performance). Here the call carries the events from the
 `recent_user_turns`-th last customer message on (endpoints.yml, `action_endpoint`); the rest
 of the tracker's state (slots, latest message, active loop, paused) is Rasa's, as is the
 domain. Without the setting the call is Rasa's own. The whole conversation stays in the
