@@ -285,20 +285,24 @@ def shell(rasa_port: int | None) -> None:
               help="AdamW peak learning rate.")
 @click.option("--soup", type=click.IntRange(min=1), default=TuneConfig.soup, show_default=True,
               help="Runs with different seeds, averaged weight by weight into the saved encoder.")
+@click.option("--negatives", type=click.IntRange(min=0), default=TuneConfig.negatives_per_batch,
+              show_default=True,
+              help="Non-banking questions (data/router/out_of_scope.txt) per batch, as "
+                   "negatives; 0 tunes on the FAQ phrasings alone.")
 @click.option("--holdout", type=click.FloatRange(0, 0.5, min_open=True), default=0.1,
               show_default=True,
               help="Share of each FAQ's alternates kept out of tuning, for validation and "
                    "`bankbot fit-thresholds`.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Where to save the tuned encoder (default: var/model-tuned).")
-def tune(epochs: int, batch_size: int, learning_rate: float, soup: int, holdout: float,
-         out: Path | None) -> None:
+def tune(epochs: int, batch_size: int, learning_rate: float, soup: int, negatives: int,
+         holdout: float, out: Path | None) -> None:
     """Fine-tune the encoder on the seed FAQ phrasings; then rerun `bankbot train`."""
     from bot.evaluation.tuning import run_tune
 
     settings = get_settings()
     config = TuneConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                        soup=soup)
+                        soup=soup, negatives_per_batch=negatives)
     report = run_tune(settings, config, holdout=holdout, out=out or settings.tuned_model_dir)
     click.echo(report)
 

@@ -1,8 +1,14 @@
-"""`bankbot tune --soup N` saves the element-wise mean of its runs' weights."""
+"""`bankbot tune`: a soup is the element-wise mean of its runs' weights; non-banking negatives
+move chatter away from the FAQs."""
+
+from dataclasses import replace
+from pathlib import Path
 
 import torch
 
-from bot.search.tune import average_weights
+from bot.faq.store import FaqEntry
+from bot.search.embedder import bundled_model_path
+from bot.search.tune import TuneConfig, average_weights, tune_encoder
 
 
 def test_average_weights_means_float_tensors_and_keeps_integer_buffers() -> None:
@@ -20,3 +26,49 @@ def test_average_weights_means_float_tensors_and_keeps_integer_buffers() -> None
 def test_a_soup_of_one_is_the_run_itself() -> None:
     only = {"weight": torch.tensor([0.1, 0.7, -0.3])}
     assert torch.equal(average_weights([only])["weight"], only["weight"])
+
+
+FAQS = [
+    FaqEntry("lost_card", "cards", "I lost my card", "Freeze it in the app.",
+             ("my card is gone", "I can't find my card", "card missing", "where is my card",
+              "someone took my card")),
+    FaqEntry("top_up", "top-up", "How do I top up?", "Use a card or a bank transfer.",
+             ("add money to my account", "how to put money in", "top up my balance",
+              "load funds", "can I top up by card")),
+    FaqEntry("change_pin", "cards", "How do I change my PIN?", "At any ATM.",
+             ("new pin please", "reset my pin", "I want a different PIN", "update pin code",
+              "pin change")),
+    FaqEntry("fees", "fees", "What fees do you charge?", "See the fee table.",
+             ("how much does it cost", "are there charges", "price of the account",
+              "monthly fee", "what are your fees")),
+]
+CHATTER = ["what's the weather in paris tomorrow", "tell me a joke about cats",
+           "how tall is mount everest", "play some jazz music", "who won the world cup",
+           "how do i bake bread", "translate hello into french", "set an alarm for 7am",
+           "what is the capital of peru", "recommend a good movie", "how old is the moon",
+           "what rhymes with orange"]
+UNSEEN_CHATTER = ["what time is sunset today", "sing me a song", "how many legs does a spider have",
+                  "book a table for two tonight"]
+
+
+def _closest_faq_similarity(model_dir: Path, texts: list[str]) -> float:
+    """Return the mean, over texts, of the cosine to the nearest FAQ phrasing."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    phrasings = model.encode([t for faq in FAQS for t in faq.texts], normalize_embeddings=True)
+    vectors = model.encode(texts, normalize_embeddings=True)
+    return float((vectors @ phrasings.T).max(axis=1).mean())
+
+
+def test_tuning_with_non_banking_negatives_moves_unseen_chatter_away_from_the_faqs(
+    tmp_path: Path,
+) -> None:
+    config = TuneConfig(epochs=3, batch_size=4, learning_rate=3e-4, negatives_per_batch=8)
+    tune_encoder(FAQS, bundled_model_path(), tmp_path / "plain",
+                 replace(config, negatives_per_batch=0), negatives=CHATTER)
+    tune_encoder(FAQS, bundled_model_path(), tmp_path / "negatives", config, negatives=CHATTER)
+
+    plain = _closest_faq_similarity(tmp_path / "plain", UNSEEN_CHATTER)
+    with_negatives = _closest_faq_similarity(tmp_path / "negatives", UNSEEN_CHATTER)
+    assert with_negatives < plain - 0.02, (plain, with_negatives)

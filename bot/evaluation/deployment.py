@@ -34,17 +34,18 @@ from bot.evaluation.datasets import Example, OosSet, faqs_from_examples
 from bot.evaluation.tuning import tuning_report, write_tuning_report
 from bot.faq.store import FaqEntry
 from bot.nlu.router import Router
-from bot.nlu.training_data import router_examples
+from bot.nlu.training_data import non_banking_texts, router_examples
 from bot.search import tune
 from bot.search.embedder import Embedder, bundled_model_path
 from bot.search.index import FaqIndex
 from bot.services import embedder_for
 
 
-def _cache_key(name: str, train: list[Example], config: tune.TuneConfig) -> str:
+def _cache_key(name: str, train: list[Example], negatives: list[str],
+               config: tune.TuneConfig) -> str:
     """Return a key that changes with the training rows, the recipe or the tuning code."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([name, [(e.text, e.label) for e in train], asdict(config),
+    digest.update(json.dumps([name, [(e.text, e.label) for e in train], negatives, asdict(config),
                               str(bundled_model_path())]).encode())
     digest.update(Path(tune.__file__).read_bytes())
     return digest.hexdigest()[:16]
@@ -63,7 +64,9 @@ class Deployment:
 def tuned_encoder(settings: Settings, name: str, train: list[Example]) -> Path:
     """Return an encoder tuned on this train split, tuning it once and keeping it under var/."""
     config = tune.TuneConfig()
-    out = settings.var_dir / "eval-encoders" / f"{name}-{_cache_key(name, train, config)}"
+    negatives = non_banking_texts(settings.data_dir)
+    key = _cache_key(name, train, negatives, config)
+    out = settings.var_dir / "eval-encoders" / f"{name}-{key}"
     if tuning_report(out) is not None:
         return out
     faqs = faqs_from_examples(train)
@@ -71,7 +74,8 @@ def tuned_encoder(settings: Settings, name: str, train: list[Example]) -> Path:
                err=True)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    seconds = tune.tune_encoder(faqs, bundled_model_path(), partial, config, progress=True)
+    seconds = tune.tune_encoder(faqs, bundled_model_path(), partial, config, negatives=negatives,
+                                progress=True)
     report = {"config": asdict(config), "trained_phrasings": len(train), "faqs": len(faqs),
               "seconds": round(seconds, 1), "split": f"{name} train only"}
     write_tuning_report(partial, report)

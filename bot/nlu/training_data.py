@@ -33,6 +33,12 @@ def read_lines(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+def non_banking_texts(data_dir: Path) -> list[str]:
+    """Return the questions that are not about money at all (the router's out_of_scope, the
+    tuning's negatives)."""
+    return read_lines(data_dir / "router" / "out_of_scope.txt")
+
+
 def router_examples(data_dir: Path, faq_texts: list[str], *,
                     clinc_banking: bool = True) -> dict[str, list[str]]:
     """Return label → texts for the router: conversational intents, banking, out_of_scope.
@@ -47,5 +53,5 @@ def router_examples(data_dir: Path, faq_texts: list[str], *,
     lists = ("banking_clinc.txt", "banking.txt") if clinc_banking else ("banking.txt",)
     examples[BANKING] = [*faq_texts,
                          *(t for name in lists for t in read_lines(data_dir / "router" / name))]
-    examples[OUT_OF_SCOPE] = read_lines(data_dir / "router" / "out_of_scope.txt")
+    examples[OUT_OF_SCOPE] = non_banking_texts(data_dir)
     return examples

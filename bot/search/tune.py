@@ -10,6 +10,11 @@ Two losses on the same batches:
   (cosine softmax with an additive margin, as in CosFace), so each step pulls a phrasing
   towards its own FAQ and away from all the others, not only the ones that share its batch.
   The prototypes start at each FAQ's mean base embedding and are thrown away after tuning.
+- Non-banking negatives: each batch also holds `negatives_per_batch` questions that are not
+  about money at all (data/router/out_of_scope.txt), as negatives of every anchor and
+  positive in the contrastive loss. Tuning on FAQ phrasings alone only learns to tell FAQs
+  apart; this also pushes chatter away from all of them, which the answer threshold and the
+  out-of-scope scores rely on (README.md, "The encoder", gives what it changed).
 
 `--soup N` averages N runs that differ only in their seed, weight by weight (a uniform "model
 soup", Wortsman et al. 2022: same network, same speed). Not the default: three seeds gave
@@ -25,6 +30,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +60,8 @@ class TuneConfig:
     prototype_margin: float = 0.1
     # The prototypes are few fresh parameters: they learn faster than the encoder.
     prototype_learning_rate: float = 1e-3
+    # Non-banking questions per batch (0 turns them off); see the module docstring.
+    negatives_per_batch: int = 32
 
 
 def make_batches(
@@ -93,14 +101,16 @@ def tune_encoder(
     out_dir: Path,
     config: TuneConfig,
     *,
+    negatives: Sequence[str] = (),
     progress: bool = False,
 ) -> float:
     """Fine-tune base_model on the FAQ phrasings `config.soup` times, one seed each, and save
-    the weight average to out_dir; return the seconds taken."""
+    the weight average to out_dir; return the seconds taken. negatives: non-banking questions
+    (none: tune on the FAQ phrasings alone)."""
     started = time.perf_counter()
     states = []
     for run in range(config.soup):
-        model = _tune_once(entries, base_model, config, seed=config.seed + run,
+        model = _tune_once(entries, base_model, config, list(negatives), seed=config.seed + run,
                            label=f"tuning encoder, run {run + 1}/{config.soup}",
                            progress=progress)
         states.append(model.state_dict())
@@ -121,8 +131,9 @@ def average_weights(states: list[dict]) -> dict:  # type: ignore[type-arg]
     return averaged
 
 
-def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig, *, seed: int,
-               label: str, progress: bool):  # type: ignore[no-untyped-def]
+def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig,
+               negatives: list[str], *, seed: int, label: str,
+               progress: bool):  # type: ignore[no-untyped-def]
     """Return base_model fine-tuned once with this seed (in memory, not saved)."""
     import torch
     import torch.nn.functional as F
@@ -177,9 +188,13 @@ def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig, *,
         for done, batch in enumerate(batches, start=1):
             anchors = embed([a for a, _ in batch])
             positives = embed([p for _, p in batch])
-            logits = config.scale * anchors @ positives.T
+            extra = min(config.negatives_per_batch, len(negatives))
+            others = embed(rng.sample(negatives, extra)) if extra else positives[:0]
             target = torch.arange(len(batch))
-            loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+            loss = (F.cross_entropy(config.scale * anchors @ torch.cat([positives, others]).T,
+                                    target)
+                    + F.cross_entropy(config.scale * positives @ torch.cat([anchors, others]).T,
+                                      target)) / 2
             if prototypes is not None:
                 owners = torch.tensor([owner_of[a] for a, _ in batch]
                                       + [owner_of[p] for _, p in batch])
