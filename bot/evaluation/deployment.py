@@ -43,7 +43,8 @@ from bot.services import embedder_for
 
 def _cache_key(name: str, train: list[Example], negatives: list[str],
                config: tune.TuneConfig) -> str:
-    """Return a key that changes with the training rows, the recipe or the tuning code."""
+    """Return a key that changes with the training rows, the negatives, the recipe or the tuning
+    code."""
     digest = hashlib.sha256()
     digest.update(json.dumps([name, [(e.text, e.label) for e in train], negatives, asdict(config),
                               str(bundled_model_path())]).encode())

@@ -1,6 +1,6 @@
 """Fine-tuning the sentence encoder on the FAQ phrasings (`bankbot tune`).
 
-Two losses on the same batches:
+Two losses on the same batches, and negatives from outside banking in the first:
 
 - Contrastive, in-batch negatives: each batch holds one (anchor, positive) pair from each of
   up to `batch_size` different FAQs, and every other FAQ's phrasing in the batch is a negative
