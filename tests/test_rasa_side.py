@@ -73,6 +73,9 @@ def test_custom_actions_get_the_last_50_customer_messages_and_the_rest_as_rasa_s
     assert checked["long_user_messages"] == 50
     assert checked["short_same"] is True
     assert checked["unset_same"] is True
+    # A setting that is not a whole number falls back to Rasa's call instead of failing it.
+    assert checked["not_a_number_same"] == [True, True, True]
+    assert checked["number_as_text"] == 5 * 49 + 1
     assert checked["selective_domain"] == [False, False]
 
 

@@ -215,6 +215,9 @@ def action_call() -> dict:
     out["long_user_messages"] = sum(e["event"] == "user" for e in events)
     out["short_same"] = operator.eq(*calls(20, recent_user_turns=50))
     out["unset_same"] = operator.eq(*calls(80))
+    out["not_a_number_same"] = [operator.eq(*calls(80, recent_user_turns=value))
+                                for value in ("fifty", [50], "")]
+    out["number_as_text"] = len(calls(80, recent_user_turns="50")[0]["tracker"]["events"])
     ours, rasas = calls(80, recent_user_turns=50, enable_selective_domain=True)
     out["selective_domain"] = ["domain" in ours, "domain" in rasas]
     return out
