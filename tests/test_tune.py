@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from bot.faq.store import FaqEntry
+from bot.evaluation.datasets import Example, faqs_from_examples
 from bot.search.embedder import bundled_model_path
 from bot.search.tune import TuneConfig, average_weights, tune_encoder
 
@@ -28,20 +28,19 @@ def test_a_soup_of_one_is_the_run_itself() -> None:
     assert torch.equal(average_weights([only])["weight"], only["weight"])
 
 
-FAQS = [
-    FaqEntry("lost_card", "cards", "I lost my card", "Freeze it in the app.",
-             ("my card is gone", "I can't find my card", "card missing", "where is my card",
-              "someone took my card")),
-    FaqEntry("top_up", "top-up", "How do I top up?", "Use a card or a bank transfer.",
-             ("add money to my account", "how to put money in", "top up my balance",
-              "load funds", "can I top up by card")),
-    FaqEntry("change_pin", "cards", "How do I change my PIN?", "At any ATM.",
-             ("new pin please", "reset my pin", "I want a different PIN", "update pin code",
-              "pin change")),
-    FaqEntry("fees", "fees", "What fees do you charge?", "See the fee table.",
-             ("how much does it cost", "are there charges", "price of the account",
-              "monthly fee", "what are your fees")),
-]
+# Built as the evaluation builds a set's FAQs: one FAQ per label, its first text the question.
+PHRASINGS = {
+    "lost_card": ["I lost my card", "my card is gone", "I can't find my card", "card missing",
+                  "where is my card", "someone took my card"],
+    "top_up": ["How do I top up?", "add money to my account", "how to put money in",
+               "top up my balance", "load funds", "can I top up by card"],
+    "change_pin": ["How do I change my PIN?", "new pin please", "reset my pin",
+                   "I want a different PIN", "update pin code", "pin change"],
+    "fees": ["What fees do you charge?", "how much does it cost", "are there charges",
+             "price of the account", "monthly fee", "what are your fees"],
+}
+FAQS = faqs_from_examples([Example(text, key) for key, texts in PHRASINGS.items()
+                           for text in texts])
 CHATTER = ["what's the weather in paris tomorrow", "tell me a joke about cats",
            "how tall is mount everest", "play some jazz music", "who won the world cup",
            "how do i bake bread", "translate hello into french", "set an alarm for 7am",
