@@ -41,8 +41,9 @@ models/core.tar.gz: $(RASA_VENV)/.installed domain.yml config.yml data/rules.yml
 
 # The served encoder: all-MiniLM-L6-v2 fine-tuned on the seed FAQ phrasings, once (about
 # 7 min on 2 cores); bot/thresholds.yml is fitted for it. FAQ edits never need a retune.
+# out_of_scope.txt holds its non-banking negatives as well as the router's examples.
 # (Order-only on the virtualenv: reinstalling packages is no reason to retune.)
-var/model-tuned/config.json: bot/search/tune.py $(wildcard data/faq/*.yml) | $(VENV)/.installed
+var/model-tuned/config.json: bot/search/tune.py $(wildcard data/faq/*.yml) data/router/out_of_scope.txt | $(VENV)/.installed
 	$(BOT) tune
 
 var/router.joblib: $(VENV)/.installed var/model-tuned/config.json bot/search/embedder.py bot/search/onnx_encoder.py data/nlu.yml $(wildcard data/router/*.txt data/faq/*.yml)
