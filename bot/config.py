@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         2000, gt=0, description="Only this many characters of a message are classified."
     )
+    # A message that would be declined gets the other_language reply if its language is
+    # confidently not English (bot/nlu/language.py). Chosen on English CLINC150 train/val and
+    # hand-written questions in other languages; docs/evaluation-notes.md has the figures.
+    other_language_max_english: float = Field(
+        0.05, ge=0, le=1, description="Highest probability of English for another language."
+    )
+    other_language_min_confidence: float = Field(
+        0.5, ge=0, le=1, description="Lowest probability of the likeliest other language."
+    )
 
     # Staff console (bot/console/); see issue 5.
     environment: Literal["development", "test", "production"] = Field(

@@ -2,8 +2,10 @@
 
 Outcomes: intent (conversational, handled by Rasa rules), answer (a confident FAQ
 match), clarify (two FAQs too close to call), decline (not banking) and escalate
-(banking, but no FAQ covers it). The `/model/parse` endpoint, `bankbot ask`
-and evaluation all call `Decider.decide`.
+(banking, but no FAQ covers it). A message in another language that would be declined
+gets the intent other_language instead (one that would be escalated still is: a person
+reads it). The `/model/parse` endpoint, `bankbot ask` and evaluation all call
+`Decider.decide`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
+from bot.nlu.language import LanguageCheck
 from bot.nlu.payload import parse_payload
 from bot.nlu.router import BANKING, OUT_OF_SCOPE, Router
 from bot.search.embedder import Embedder
@@ -30,6 +33,7 @@ RASA_INTENTS = {
     ESCALATE: "ask_unanswerable",
 }
 EMPTY_MESSAGE = "empty_message"
+OTHER_LANGUAGE = "other_language"
 CHOOSE_FAQ = "choose_faq"
 
 
@@ -80,6 +84,8 @@ class Decider:
         self.embedder = embedder
         self.router = router
         self.index = index
+        self.language = LanguageCheck(max_english=settings.other_language_max_english,
+                                      min_confidence=settings.other_language_min_confidence)
 
     def decide(self, text: str) -> Decision:
         """Return the decision for one message."""
@@ -130,7 +136,7 @@ class Decider:
         top_key = top.key if top else None
         top_score = top.score if top else 0.0
         if routed.out_of_scope >= s.decline_threshold:
-            return Decision(text, DECLINE, None, top_key, routed.out_of_scope, candidates)
+            return self._decline(text, top_key, routed.out_of_scope, candidates)
         second = candidates[1].score if len(candidates) > 1 else 0.0
         close_call = top_score - second < s.clarify_margin
         if close_call and second >= s.clarify_threshold:
@@ -138,3 +144,11 @@ class Decider:
         if top_score >= s.answer_threshold:
             return Decision(text, ANSWER, None, top_key, top_score, candidates)
         return Decision(text, ESCALATE, None, top_key, top_score, candidates)
+
+    def _decline(self, text: str, top_key: str | None, confidence: float,
+                 candidates: list[Candidate]) -> Decision:
+        """Decline, unless the message is in another language: a German question about a
+        card is not "not about banking". Then say which language we answer in instead."""
+        if self.language.other_language(clean_text(text, limit=self.settings.max_message_chars)):
+            return Decision(text, INTENT, OTHER_LANGUAGE, None, confidence)
+        return Decision(text, DECLINE, None, top_key, confidence, candidates)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decision import ANSWER, CLARIFY, DECISIONS, DECLINE, ESCALATE, INTENT
+from bot.decision import ANSWER, CLARIFY, DECISIONS, DECLINE, ESCALATE, INTENT, OTHER_LANGUAGE
 from bot.services import Services
 
 
@@ -66,6 +66,27 @@ def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
 )
 def test_non_banking_messages_are_declined(services: Services, text: str) -> None:
     assert services.decider.decide(text).decision == DECLINE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meine Überweisung ist noch nicht angekommen",
+        "Pourquoi ma carte est-elle bloquée ?",
+        "No puedo entrar en la aplicación del banco",
+        "Ik ben mijn pincode vergeten",
+        "لماذا تم خصم رسوم من حسابي؟",
+        "我忘记了我的密码",
+        "Почему с меня списали комиссию?",
+    ],
+)
+def test_questions_in_other_languages_are_not_declined_as_not_about_banking(
+    services: Services, text: str
+) -> None:
+    # Told which language we answer in where they would have been declined (English
+    # chatter still is: test_non_banking_messages_are_declined), or passed to a person.
+    decision = services.decider.decide(text)
+    assert decision.intent == OTHER_LANGUAGE or decision.decision == ESCALATE
 
 
 @pytest.mark.parametrize(

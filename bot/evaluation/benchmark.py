@@ -17,7 +17,17 @@ import click
 import numpy as np
 
 from bot.config import Settings
-from bot.decision import ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT, Decider, Decision, clean_text
+from bot.decision import (
+    ANSWER,
+    CLARIFY,
+    DECLINE,
+    ESCALATE,
+    INTENT,
+    OTHER_LANGUAGE,
+    Decider,
+    Decision,
+    clean_text,
+)
 from bot.evaluation import metrics
 from bot.evaluation.datasets import (
     Example,
@@ -32,6 +42,7 @@ from bot.evaluation.deployment import deploy, set_router_examples
 from bot.evaluation.tuning import tuning_report
 from bot.faq.seed import load_seed
 from bot.nlu.router import Router
+from bot.nlu.training_data import read_lines
 from bot.search.embedder import Embedder
 from bot.search.index import FaqIndex
 from bot.search.live import FixedIndex
@@ -78,6 +89,11 @@ def _decide_all(decider: Decider, examples: list[Example], vectors: np.ndarray) 
     return [decider.decide_encoded(e.text, v) for e, v in zip(examples, vectors)]
 
 
+def _told_other_language(decisions: list[Decision]) -> int:
+    """Count decisions that tell the customer we read English only (test sets are English)."""
+    return sum(d.intent == OTHER_LANGUAGE for d in decisions)
+
+
 def _summary(values: list[float]) -> dict[str, float]:
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
@@ -112,6 +128,7 @@ def banking77_benchmark(bench: Bench) -> dict[str, Any]:
                        for a in labels],
         },
         "decisions": metrics.shares(outcomes, IN_SCOPE_OUTCOMES),
+        "told_other_language": _told_other_language(decisions),
         # How far 3,080 queries pin each figure down (95 % Wilson intervals).
         "intervals": {
             "top1_accuracy": metrics.proportion_interval(
@@ -170,10 +187,12 @@ def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
     gate_ood_recall = metrics.share_below(ood_scores, domain_gate)
     id_recall_at_95 = metrics.share_below(id_scores, test_95)
     decider = bench.decider(index)
-    in_out = [outcome(d, e.label) for d, e in zip(_decide_all(decider, test.in_scope, vin),
-                                                  test.in_scope)]
-    id_out = [outcome(d, None) for d in _decide_all(decider, test.id_oos, vid)]
-    ood_out = [outcome(d, None) for d in _decide_all(decider, test.ood_oos, vood)]
+    decided = {"in_scope": _decide_all(decider, test.in_scope, vin),
+               "id_oos": _decide_all(decider, test.id_oos, vid),
+               "ood_oos": _decide_all(decider, test.ood_oos, vood)}
+    in_out = [outcome(d, e.label) for d, e in zip(decided["in_scope"], test.in_scope)]
+    id_out = [outcome(d, None) for d in decided["id_oos"]]
+    ood_out = [outcome(d, None) for d in decided["ood_oos"]]
     return {
         "split": f"{name}: FAQ index from its train split; thresholds from its valid split; "
                  f"figures on its test split (in-scope {len(truth)}, ID-OOS {len(id_scores)}, "
@@ -203,6 +222,7 @@ def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
             "id_oos": metrics.shares(id_out, OOS_OUTCOMES),
             "ood_oos": metrics.shares(ood_out, OOS_OUTCOMES),
         },
+        "told_other_language": {part: _told_other_language(d) for part, d in decided.items()},
         "router_overlap": router_overlap(bench, test),
     }
 
@@ -214,6 +234,24 @@ def router_overlap(bench: Bench, test: OosSet) -> dict[str, int]:
     return {part: sum(normalise(e.text) in seen for e in rows)
             for part, rows in (("in_scope", test.in_scope), ("id_oos", test.id_oos),
                                ("ood_oos", test.ood_oos))}
+
+
+def other_languages_benchmark(bench: Bench, decider: Decider) -> dict[str, Any]:
+    """The served decision on hand-written questions in other languages: each should be told
+    which language we read, or be escalated; never declined as not about banking."""
+    path = bench.settings.data_dir / "languages" / "questions.tsv"
+    rows = [line.split("\t", 1) for line in read_lines(path)]
+    decisions = [decider.decide(text) for _, text in rows]
+    kinds = ["told_other_language" if d.intent == OTHER_LANGUAGE else d.intent or d.decision
+             for d in decisions]
+    return {
+        "split": f"{path.relative_to(bench.settings.data_dir.parent)}: {len(rows)} questions in "
+                 f"{len({lang for lang, _ in rows})} languages, hand-written; the other-language "
+                 "thresholds were chosen looking at them",
+        "decisions": {kind: kinds.count(kind) / len(kinds) for kind in sorted(set(kinds))},
+        "not_told": [{"language": lang, "text": text, "decision": kind}
+                     for (lang, text), kind in zip(rows, kinds) if kind != "told_other_language"],
+    }
 
 
 def latency(bench: Bench, texts: list[str], decider: Decider) -> dict[str, Any]:
@@ -253,6 +291,7 @@ def run_benchmarks(bench: Bench) -> dict[str, Any]:
         report["oos"][key] = {**oos_benchmark(set_bench, test, valid),
                               "deployment": deployed.description}
     seed_index = FaqIndex.build(load_seed(bench.settings.data_dir / "faq"), bench.embedder)
+    report["other_languages"] = other_languages_benchmark(bench, bench.decider(seed_index))
     queries = [e.text for e in banking77(datasets_dir, "test")]
     report["latency"] = latency(bench, queries, bench.decider(seed_index))
     report["seconds"] = time.perf_counter() - started

@@ -201,6 +201,31 @@ def _deployment_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _other_language_lines(report: dict[str, Any]) -> list[str]:
+    """Return the section on questions in other languages, and English ones taken for them."""
+    other = report["other_languages"]
+    told = [f"BANKING77 test {report['banking77']['told_other_language']}"] + [
+        f"{OOS_NAMES[k]} " + ", ".join(f"{p.replace('_', '-')} {n}"
+                                       for p, n in r["told_other_language"].items())
+        for k, r in report["oos"].items()]
+    return [
+        "## Questions in other languages",
+        "",
+        "The encoder and the FAQs are English. A message that would be declined is told which "
+        "language the assistant reads if fastText's language model is confident it is another "
+        f"one (bot/nlu/language.py). Served decision, {other['split']}: "
+        + ", ".join(f"{kind.replace('_', ' ')} {_pct(share)}"
+                    for kind, share in other["decisions"].items()) + ".",
+        "",
+        "Not told: " + "; ".join(f"{q['language']} \"{q['text']}\" ({q['decision']})"
+                                 for q in other["not_told"]) + ".",
+        "",
+        "English test queries told the assistant reads English only (counts): "
+        + "; ".join(told) + ".",
+        "",
+    ]
+
+
 def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
     """Return reports/eval.md."""
     b77 = report["banking77"]
@@ -309,6 +334,7 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
                                                          .items())
                     for k, r in report["oos"].items()) + ".",
         "",
+        *_other_language_lines(report),
         "## Latency",
         "",
         f"Encode + decide, one query at a time as `/model/parse` does, "

@@ -95,6 +95,20 @@ def test_non_banking_chatter_is_declined_without_a_ticket(stack: Stack) -> None:
     assert not any(e.get("name") == "action_escalate" for e in chat.tracker()["events"])
 
 
+def test_a_question_in_another_language_is_answered_in_english_with_a_person_offered(
+    stack: Stack,
+) -> None:
+    chat = Chat(stack)
+    replies = chat.say("Pourquoi ma carte est-elle bloquée ?")
+    assert "only understand English" in replies[0]["text"]
+    assert replies[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+    assert not any(e.get("name") == "action_escalate" for e in chat.tracker()["events"])
+    saved = ticket(stack, reference_in(chat.texts("/request_human")))
+    assert saved["reason"] == "customer_asked_for_person"
+    customer = [t["text"] for t in saved["transcript"] if t["from"] == "customer"]
+    assert customer[0] == "Pourquoi ma carte est-elle bloquée ?"
+
+
 def test_uncovered_banking_question_creates_a_ticket_with_context(stack: Stack) -> None:
     chat = Chat(stack)
     chat.say("hi")
