@@ -2,14 +2,16 @@
 
 Outcomes: intent (conversational, handled by Rasa rules), answer (a confident FAQ
 match), clarify (two FAQs too close to call), decline (not banking) and escalate
-(banking, but no FAQ covers it). A message in another language that would be declined
-gets the intent other_language instead (one that would be escalated still is: a person
-reads it). The `/model/parse` endpoint, `bankbot ask` and evaluation all call
-`Decider.decide`.
+(banking, but no FAQ covers it). Two intents stand in for a decline or an escalation:
+other_language for a message in another language that would be declined (one that would be
+escalated still is: a person reads it), and needs_detail for a single word that would be
+escalated ("card", "fees"): too little for a person to act on, so the customer is asked for
+more. The `/model/parse` endpoint, `bankbot ask` and evaluation all call `Decider.decide`.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +36,11 @@ RASA_INTENTS = {
 }
 EMPTY_MESSAGE = "empty_message"
 OTHER_LANGUAGE = "other_language"
+NEEDS_DETAIL = "needs_detail"
+# A word: letters or digits, joined by hyphens or apostrophes ("top-up", "don't"), or one
+# Chinese or Japanese character (those scripts write no spaces).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:[-'’][^\W_{_CJK}]+)*")
 CHOOSE_FAQ = "choose_faq"
 
 
@@ -53,6 +60,17 @@ class Decision:
     def rasa_intent(self) -> str:
         """Return the intent name Rasa's rules act on."""
         return self.intent if self.intent else RASA_INTENTS[self.decision]
+
+    @property
+    def unanswered(self) -> str | None:
+        """Return what the staff inbox files this message under (escalate, decline,
+        other_language or needs_detail), or None: it was answered, or was a button payload
+        (no candidates)."""
+        if not self.candidates:
+            return None
+        if self.intent in (OTHER_LANGUAGE, NEEDS_DETAIL):
+            return self.intent
+        return self.decision if self.decision in (ESCALATE, DECLINE) else None
 
     def as_row(self) -> dict[str, Any]:
         """Return the line `bankbot ask --json` prints."""
@@ -143,6 +161,8 @@ class Decider:
             return Decision(text, CLARIFY, None, top_key, top_score, candidates)
         if top_score >= s.answer_threshold:
             return Decision(text, ANSWER, None, top_key, top_score, candidates)
+        if len(_WORD.findall(text)) < s.min_words_to_escalate:
+            return Decision(text, INTENT, NEEDS_DETAIL, None, top_score, candidates)
         return Decision(text, ESCALATE, None, top_key, top_score, candidates)
 
     def _decline(self, text: str, top_key: str | None, confidence: float,
@@ -150,5 +170,5 @@ class Decider:
         """Decline, unless the message is in another language: a German question about a
         card is not "not about banking". Then say which language we answer in instead."""
         if self.language.other_language(clean_text(text, limit=self.settings.max_message_chars)):
-            return Decision(text, INTENT, OTHER_LANGUAGE, None, confidence)
+            return Decision(text, INTENT, OTHER_LANGUAGE, None, confidence, candidates)
         return Decision(text, DECLINE, None, top_key, confidence, candidates)

@@ -23,7 +23,7 @@ from rasa_sdk.interfaces import (
 
 from actions import all_actions
 from bot.console import create_console
-from bot.decision import ANSWER, DECLINE, ESCALATE, Decision
+from bot.decision import ANSWER, Decision
 from bot.errors import BotError
 from bot.services import Services
 from bot.widget import mount_widget
@@ -149,10 +149,10 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
         lane = lanes[len(text) > services.settings.long_message_chars]
         decision = await asyncio.get_running_loop().run_in_executor(
             lane, services.decider.decide, text)
-        if decision.decision in (ESCALATE, DECLINE) and decision.candidates:
-            # Free text only (button payloads score no candidates); feeds the console's inbox.
-            await run_in_threadpool(services.inbox.record, text=text, decision=decision.decision,
-                                    faq_key=decision.faq_key, score=decision.confidence)
+        if decision.unanswered:  # feeds the console's inbox
+            await run_in_threadpool(services.inbox.record, text=text,
+                                    decision=decision.unanswered, faq_key=decision.faq_key,
+                                    score=decision.confidence)
         # A plain JSONResponse skips FastAPI's response-model encoding, per message.
         return JSONResponse(parse_reply(decision, services))
 

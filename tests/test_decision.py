@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decision import ANSWER, CLARIFY, DECISIONS, DECLINE, ESCALATE, INTENT, OTHER_LANGUAGE
+from bot.decision import (
+    ANSWER,
+    CLARIFY,
+    DECISIONS,
+    DECLINE,
+    ESCALATE,
+    INTENT,
+    NEEDS_DETAIL,
+    OTHER_LANGUAGE,
+)
 from bot.services import Services
 
 
@@ -102,6 +111,15 @@ def test_banking_questions_no_faq_covers_are_escalated(services: Services, text:
     decision = services.decider.decide(text)
     assert decision.decision == ESCALATE
     assert decision.candidates, "a ticket needs the nearest FAQs as context"
+
+
+@pytest.mark.parametrize("text", ["loan", "cash", "overdraft", "..."])
+def test_a_single_word_no_faq_covers_is_asked_for_more_not_escalated(
+    services: Services, text: str
+) -> None:
+    decision = services.decider.decide(text)
+    assert (decision.decision, decision.intent) == (INTENT, NEEDS_DETAIL)
+    assert decision.unanswered == NEEDS_DETAIL  # staff still see it in the inbox
 
 
 def test_a_button_payload_chooses_its_faq(services: Services) -> None:

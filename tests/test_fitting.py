@@ -4,6 +4,7 @@ on constructed validation groups whose right thresholds are known by hand."""
 import pytest
 
 from bot.config import Settings
+from bot.decision import ESCALATE, INTENT
 from bot.evaluation.fitting import Group, fit_groups
 from bot.nlu.router import BANKING, RouterPrediction
 from bot.search.index import Candidate
@@ -16,7 +17,8 @@ def _group(name: str, rows: list[tuple[str | None, str, float, float]]) -> Group
     # The runner-up scores far lower, so no query is a close call to clarify.
     candidates = [[Candidate(top, top, score), Candidate("other", "other", 0.1)]
                   for _, top, score, _ in rows]
-    return Group(name, [truth for truth, _, _, _ in rows], predictions, candidates)
+    texts = ["a question of a few words"] * len(rows)
+    return Group(name, [truth for truth, _, _, _ in rows], predictions, candidates, texts)
 
 
 def test_fit_picks_the_lowest_thresholds_that_keep_wrong_answers_and_declines_rare():
@@ -67,3 +69,11 @@ def test_when_no_setting_keeps_wrong_answers_under_the_cap_the_fit_says_so():
     assert not report["wrong_answers_under_cap"]
     assert report["in_scope"]["wrong"] == pytest.approx(0.1)
     assert report["in_scope"]["right"] == pytest.approx(0.9)  # the rest is still answered
+
+
+def test_the_replayed_decision_reads_each_querys_text_as_the_service_does():
+    # Banking without an FAQ at 0.5, so escalated; a single word is asked for more instead.
+    group = _group("banking", [(None, "a", 0.5, 0.1)] * 2)
+    group.texts = ["overdraft", "can I get an overdraft on my account"]
+    assert [d for d, _ in group.outcomes(Settings(), None)] == [  # type: ignore[arg-type]
+        INTENT, ESCALATE]

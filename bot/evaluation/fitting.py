@@ -72,13 +72,15 @@ class Group:
     truth: list[str | None]
     predictions: list[RouterPrediction]
     candidates: list[list[Candidate]]
+    # The texts too: the decision looks at a message's language and its number of words.
+    texts: list[str]
 
     def outcomes(self, settings: Settings, embedder: Embedder) -> list[tuple[str, str | None]]:
         """Return (decision, faq_key) of each query under these settings."""
         decider = Decider(settings, embedder, _ReplayRouter(self.predictions),
                           _ReplayIndex(self.candidates))  # type: ignore[arg-type]
         return [(d.decision, d.faq_key)
-                for d in (decider.decide_encoded("", i) for i in range(len(self.truth)))]
+                for d in (decider.decide_encoded(t, i) for i, t in enumerate(self.texts))]
 
 
 def encode_group(name: str, examples: list[Example], truth: list[str | None], index: FaqIndex,
@@ -87,7 +89,7 @@ def encode_group(name: str, examples: list[Example], truth: list[str | None], in
     click.echo(f"encoding {name}: {len(examples)} texts", err=True)
     vectors: np.ndarray = embedder.encode([e.text for e in examples], progress=True)
     return Group(name, truth, router.predict_many(vectors),
-                 [index.search(v, k=3) for v in vectors])
+                 [index.search(v, k=3) for v in vectors], [e.text for e in examples])
 
 
 def validation_groups(settings: Settings, embedder: Embedder) -> list[Group]:

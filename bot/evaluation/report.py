@@ -201,15 +201,20 @@ def _deployment_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _counts(stand_ins: dict[str, int]) -> str:
+    return " / ".join(str(n) for n in stand_ins.values())
+
+
 def _other_language_lines(report: dict[str, Any]) -> list[str]:
-    """Return the section on questions in other languages, and English ones taken for them."""
+    """Return the section on questions in other languages, and on the English test queries
+    given a stand-in for a decline or an escalation."""
     other = report["other_languages"]
-    told = [f"BANKING77 test {report['banking77']['told_other_language']}"] + [
-        f"{OOS_NAMES[k]} " + ", ".join(f"{p.replace('_', '-')} {n}"
-                                       for p, n in r["told_other_language"].items())
+    counts = [f"BANKING77 test {_counts(report['banking77']['stand_ins'])}"] + [
+        f"{OOS_NAMES[k]} " + ", ".join(f"{p.replace('_', '-')} {_counts(n)}"
+                                       for p, n in r["stand_ins"].items())
         for k, r in report["oos"].items()]
     return [
-        "## Questions in other languages",
+        "## Questions in other languages, and single words",
         "",
         "The encoder and the FAQs are English. A message that would be declined is told which "
         "language the assistant reads if fastText's language model is confident it is another "
@@ -220,8 +225,8 @@ def _other_language_lines(report: dict[str, Any]) -> list[str]:
         "Not told: " + "; ".join(f"{q['language']} \"{q['text']}\" ({q['decision']})"
                                  for q in other["not_told"]) + ".",
         "",
-        "English test queries told the assistant reads English only (counts): "
-        + "; ".join(told) + ".",
+        "English test queries told the assistant reads English only / asked for more than a "
+        "single word instead of being escalated (counts): " + "; ".join(counts) + ".",
         "",
     ]
 

@@ -1,4 +1,5 @@
-"""The unanswered inbox: escalated and declined customer messages, grouped by similarity."""
+"""The unanswered inbox: escalated and declined customer messages, those in another language
+and single words, grouped by similarity."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ MAX_STORED_CHARS = 1000
 
 
 class UnansweredMessage(Base):
-    """A customer message the assistant escalated or declined."""
+    """A customer message the assistant escalated, declined, could not read or asked more of."""
 
     __tablename__ = "unanswered_messages"
 

@@ -51,11 +51,16 @@ def test_escalated_and_declined_messages_reach_the_inbox_and_become_drafts(
 ) -> None:
     client = TestClient(app)
     for text in ("can I get a mortgage to buy a flat", "can I get a mortgage for a house",
-                 "tell me a joke", "/request_human", "hello"):
+                 "Meine Überweisung ist noch nicht angekommen", "overdraft", "tell me a joke",
+                 "/request_human", "hello"):
         assert client.post("/model/parse", json={"text": text}).status_code == 200
-    texts = [m.text for m in console_services.inbox.list_new()]
-    assert "can I get a mortgage to buy a flat" in texts and "tell me a joke" in texts
-    assert "/request_human" not in texts and "hello" not in texts
+    filed = {m.text: m.decision for m in console_services.inbox.list_new()}
+    assert filed["can I get a mortgage to buy a flat"] == "escalate"
+    assert filed["tell me a joke"] == "decline"
+    # Staff see what customers ask in other languages, though the assistant cannot read it.
+    assert filed["Meine Überweisung ist noch nicht angekommen"] == "other_language"
+    assert filed["overdraft"] == "needs_detail"
+    assert "/request_human" not in filed and "hello" not in filed
 
     erin = staff("erin")
     page = erin.get("/staff/inbox").text

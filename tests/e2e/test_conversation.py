@@ -109,6 +109,16 @@ def test_a_question_in_another_language_is_answered_in_english_with_a_person_off
     assert customer[0] == "Pourquoi ma carte est-elle bloquée ?"
 
 
+def test_a_single_word_is_asked_for_more_and_files_no_ticket(stack: Stack) -> None:
+    chat = Chat(stack)
+    replies = chat.say("overdraft")
+    assert "tell me a little more" in replies[0]["text"]
+    assert replies[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+    texts = chat.texts("It's been two weeks and my new card still hasn't arrived")
+    assert texts == [faq_answer(stack, "card_arrival")]
+    assert not any(e.get("name") == "action_escalate" for e in chat.tracker()["events"])
+
+
 def test_uncovered_banking_question_creates_a_ticket_with_context(stack: Stack) -> None:
     chat = Chat(stack)
     chat.say("hi")
