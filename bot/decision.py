@@ -129,7 +129,7 @@ class Decider:
         payload = parse_payload(text)
         if payload is not None:
             return self._decide_payload(text, payload.intent, payload.entities)
-        cleaned = clean_text(text, limit=self.settings.max_message_chars)
+        cleaned = self._cleaned(text)
         if not cleaned:
             return Decision(text=text, decision=INTENT, intent=EMPTY_MESSAGE, confidence=1.0)
         return cleaned
@@ -161,14 +161,18 @@ class Decider:
             return Decision(text, CLARIFY, None, top_key, top_score, candidates)
         if top_score >= s.answer_threshold:
             return Decision(text, ANSWER, None, top_key, top_score, candidates)
-        if len(_WORD.findall(text)) < s.min_words_to_escalate:
-            return Decision(text, INTENT, NEEDS_DETAIL, None, top_score, candidates)
+        if len(_WORD.findall(self._cleaned(text))) < s.min_words_to_escalate:
+            return Decision(text, INTENT, NEEDS_DETAIL, top_key, top_score, candidates)
         return Decision(text, ESCALATE, None, top_key, top_score, candidates)
 
     def _decline(self, text: str, top_key: str | None, confidence: float,
                  candidates: list[Candidate]) -> Decision:
         """Decline, unless the message is in another language: a German question about a
         card is not "not about banking". Then say which language we answer in instead."""
-        if self.language.other_language(clean_text(text, limit=self.settings.max_message_chars)):
-            return Decision(text, INTENT, OTHER_LANGUAGE, None, confidence, candidates)
+        if self.language.other_language(self._cleaned(text)):
+            return Decision(text, INTENT, OTHER_LANGUAGE, top_key, confidence, candidates)
         return Decision(text, DECLINE, None, top_key, confidence, candidates)
+
+    def _cleaned(self, text: str) -> str:
+        """Return the message as the encoder saw it (decide_encoded gets it as sent)."""
+        return clean_text(text, limit=self.settings.max_message_chars)
