@@ -46,7 +46,7 @@ models/core.tar.gz: $(RASA_VENV)/.installed domain.yml config.yml data/rules.yml
 var/model-tuned/config.json: bot/search/tune.py $(wildcard data/faq/*.yml) data/router/out_of_scope.txt | $(VENV)/.installed
 	$(BOT) tune
 
-var/router.joblib: $(VENV)/.installed var/model-tuned/config.json bot/search/embedder.py bot/search/onnx_encoder.py data/nlu.yml $(wildcard data/router/*.txt data/faq/*.yml)
+var/router.joblib: $(VENV)/.installed var/model-tuned/config.json bot/search/embedder.py bot/search/onnx_encoder.py bot/nlu/router.py bot/nlu/training_data.py bot/nlu/words.py data/nlu.yml $(wildcard data/router/*.txt data/faq/*.yml)
 	$(BOT) train
 
 db-upgrade: $(VENV)/.installed ## Apply database migrations (BOT_DATABASE_URL, default SQLite in var/)

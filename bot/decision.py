@@ -6,12 +6,12 @@ match), clarify (two FAQs too close to call), decline (not banking) and escalate
 other_language for a message in another language that would be declined (one that would be
 escalated still is: a person reads it), and needs_detail for a single word that would be
 escalated ("card", "fees"): too little for a person to act on, so the customer is asked for
-more. The `/model/parse` endpoint, `bankbot ask` and evaluation all call `Decider.decide`.
+more (the router also learns it from data/nlu.yml: "i need help" says no more). The
+`/model/parse` endpoint, `bankbot ask` and evaluation all call `Decider.decide`.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.nlu.language import LanguageCheck
 from bot.nlu.payload import parse_payload
 from bot.nlu.router import BANKING, OUT_OF_SCOPE, Router
+from bot.nlu.words import count_words
 from bot.search.embedder import Embedder
 from bot.search.index import Candidate
 from bot.search.live import FixedIndex, LiveIndex
@@ -37,10 +38,6 @@ RASA_INTENTS = {
 EMPTY_MESSAGE = "empty_message"
 OTHER_LANGUAGE = "other_language"
 NEEDS_DETAIL = "needs_detail"
-# A word: letters or digits, joined by hyphens or apostrophes ("top-up", "don't"), or one
-# Chinese or Japanese character (those scripts write no spaces).
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:[-'’][^\W_{_CJK}]+)*")
 CHOOSE_FAQ = "choose_faq"
 
 
@@ -146,8 +143,12 @@ class Decider:
     def decide_encoded(self, text: str, vector) -> Decision:  # type: ignore[no-untyped-def]
         """Return the decision for a message already cleaned and encoded (batch evaluation)."""
         s = self.settings
-        routed = self.router.predict(vector)
-        if routed.label not in (BANKING, OUT_OF_SCOPE) and routed.probability >= s.intent_threshold:
+        words = count_words(self._cleaned(text))
+        routed = self.router.predict(vector).for_words(words)
+        # "?????" has no word: it is no "no" (nor is an emoji alone: the encoder reads every
+        # emoji as the same unknown token).
+        conversational = routed.label not in (BANKING, OUT_OF_SCOPE) and words > 0
+        if conversational and routed.probability >= s.intent_threshold:
             return Decision(text, INTENT, routed.label, None, routed.probability)
         candidates = self.index.current.search(vector, k=3)
         top = candidates[0] if candidates else None
@@ -161,7 +162,7 @@ class Decider:
             return Decision(text, CLARIFY, None, top_key, top_score, candidates)
         if top_score >= s.answer_threshold:
             return Decision(text, ANSWER, None, top_key, top_score, candidates)
-        if len(_WORD.findall(self._cleaned(text))) < s.min_words_to_escalate:
+        if words < s.min_words_to_escalate:
             return Decision(text, INTENT, NEEDS_DETAIL, top_key, top_score, candidates)
         return Decision(text, ESCALATE, None, top_key, top_score, candidates)
 

@@ -122,6 +122,48 @@ def test_a_single_word_no_faq_covers_is_asked_for_more_not_escalated(
     assert decision.unanswered == NEEDS_DETAIL  # staff still see it in the inbox
 
 
+# Short messages: before the router's short model, "statement" was a yes, "stolen" a goodbye,
+# "identity" asked whether we are a bot, "lol" and "?????" were a no (and a second one
+# escalated), and "I could use some help" was thanked.
+CONVERSATIONAL = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"}
+
+
+@pytest.mark.parametrize("text", ["statement", "stolen", "identity", "pending", "top up"])
+def test_a_bare_banking_word_is_not_taken_for_a_greeting_or_a_yes(
+    services: Services, text: str
+) -> None:
+    decision = services.decider.decide(text)
+    assert decision.intent not in CONVERSATIONAL
+    assert decision.decision in (ANSWER, CLARIFY) or decision.intent == NEEDS_DETAIL
+
+
+@pytest.mark.parametrize("text", ["lol", "lolol", "rofl", "bruh", "ugh", "?????", "!!!", "👍"])
+def test_laughter_and_punctuation_are_not_taken_for_a_yes_or_a_no(
+    services: Services, text: str
+) -> None:
+    decision = services.decider.decide(text)
+    assert decision.decision == DECLINE or decision.intent == NEEDS_DETAIL
+
+
+@pytest.mark.parametrize("text", ["I could use some help", "could u help me out", "help"])
+def test_a_request_for_help_that_says_no_more_is_asked_what_about(
+    services: Services, text: str
+) -> None:
+    assert services.decider.decide(text).intent == NEEDS_DETAIL
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("yes", "affirm"), ("ok", "affirm"), ("no", "deny"), ("no thanks", "deny"),
+     ("thanks", "thanks"), ("hi", "greet"), ("bye", "goodbye"), ("agent", "request_human")],
+)
+def test_one_or_two_word_replies_are_still_their_intent(
+    services: Services, text: str, intent: str
+) -> None:
+    decision = services.decider.decide(text)
+    assert (decision.decision, decision.intent) == (INTENT, intent)
+
+
 def test_a_button_payload_chooses_its_faq(services: Services) -> None:
     decision = services.decider.decide('/choose_faq{"faq_key": "card_arrival"}')
     assert (decision.decision, decision.intent, decision.faq_key) == (

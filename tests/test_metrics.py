@@ -2,7 +2,9 @@
 
 import pytest
 
+from bot.decision import Decision
 from bot.evaluation import metrics
+from bot.evaluation.benchmark import short_message_wrong
 
 TRUTH = ["a", "a", "a", "b", "b", "c"]
 PREDICTED = ["a", "a", "b", "b", "c", "c"]
@@ -75,3 +77,26 @@ def test_proportion_interval_is_wilsons_and_narrows_with_more_queries():
     # The same share over 3,080 queries instead of 308: about √10 times narrower.
     few, many = metrics.proportion_interval(288, 308), metrics.proportion_interval(2880, 3080)
     assert (few[1] - few[0]) / (many[1] - many[0]) == pytest.approx(10 ** 0.5, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("kind", "decision", "intent", "wrong"),
+    [
+        ("banking", "intent", "affirm", True),
+        ("banking", "decline", None, True),
+        ("banking", "intent", "other_language", True),
+        ("banking", "intent", "needs_detail", False),
+        ("banking", "answer", None, False),
+        ("banking", "intent", "request_human", False),
+        ("chatter", "intent", "deny", True),
+        ("chatter", "escalate", None, True),
+        ("chatter", "decline", None, False),
+        ("chatter", "intent", "needs_detail", False),
+        ("thanks", "intent", "thanks", False),
+        ("thanks", "intent", "needs_detail", True),
+    ],
+)
+def test_a_short_message_is_wrong_when_taken_for_what_it_is_not(
+    kind: str, decision: str, intent: str | None, wrong: bool
+) -> None:
+    assert short_message_wrong(kind, Decision("x", decision, intent)) is wrong

@@ -257,6 +257,41 @@ def other_languages_benchmark(bench: Bench, decider: Decider) -> dict[str, Any]:
     }
 
 
+# What a short message of each kind must not become (data/short_messages.tsv).
+_CONVERSATIONAL = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"}
+_DECLINED = {DECLINE, OTHER_LANGUAGE}
+
+
+def short_message_wrong(kind: str, decision: Decision) -> bool:
+    """Whether a short message of this kind (data/short_messages.tsv) was taken wrongly."""
+    got = decision.intent or decision.decision
+    if kind == "banking":
+        return got in _CONVERSATIONAL | _DECLINED
+    if kind == "chatter":
+        return got not in _DECLINED | {NEEDS_DETAIL}
+    return got != kind
+
+
+def short_messages_benchmark(bench: Bench, decider: Decider) -> dict[str, Any]:
+    """The served decision on hand-written messages of one to four words: bare banking words,
+    chatter and short replies, each counted wrong if taken for what it is not."""
+    path = bench.settings.data_dir / "short_messages.tsv"
+    rows = [line.split("\t", 2) for line in read_lines(path)]
+    counts: dict[str, dict[str, list[int]]] = {}
+    wrong = []
+    for part, kind, text in rows:
+        group = kind if kind in ("banking", "chatter") else "reply"
+        decision = decider.decide(text)
+        tally = counts.setdefault(part, {}).setdefault(group, [0, 0])
+        tally[1] += 1
+        if short_message_wrong(kind, decision):
+            tally[0] += 1
+            wrong.append({"set": part, "kind": kind, "text": text,
+                          "decision": decision.intent or decision.decision})
+    return {"split": str(path.relative_to(bench.settings.data_dir.parent)),
+            "wrong_of": counts, "wrong": wrong}
+
+
 def latency(bench: Bench, texts: list[str], decider: Decider) -> dict[str, Any]:
     """Time encode + decide per query (ms), as `/model/parse` does, on a few test queries."""
     decider.decide(texts[0])  # load the model first
@@ -295,6 +330,7 @@ def run_benchmarks(bench: Bench) -> dict[str, Any]:
                               "deployment": deployed.description}
     seed_index = FaqIndex.build(load_seed(bench.settings.data_dir / "faq"), bench.embedder)
     report["other_languages"] = other_languages_benchmark(bench, bench.decider(seed_index))
+    report["short_messages"] = short_messages_benchmark(bench, bench.decider(seed_index))
     queries = [e.text for e in banking77(datasets_dir, "test")]
     report["latency"] = latency(bench, queries, bench.decider(seed_index))
     report["seconds"] = time.perf_counter() - started

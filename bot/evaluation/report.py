@@ -231,6 +231,28 @@ def _other_language_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _short_message_lines(report: dict[str, Any]) -> list[str]:
+    """Return the section on messages of one to four words."""
+    short = report["short_messages"]
+    tallies = "; ".join(
+        f"{part}: " + ", ".join(f"{group} {n} of {total}" for group, (n, total) in groups.items())
+        for part, groups in short["wrong_of"].items())
+    return [
+        "## Short messages",
+        "",
+        f"Served decision, {short['split']} (hand-written; the dev set was looked at while the "
+        "router's short model was built, the held-out set once, after). Taken wrongly: a bare "
+        "banking word taken for a greeting, thanks, a yes, a no, a goodbye or a question whether "
+        "it is a bot, or declined; chatter "
+        "(laughter, filler, punctuation) not declined or asked for more; a short reply not "
+        f"taken for its intent. {tallies}.",
+        "",
+        "Taken wrongly: " + "; ".join(f"{w['set']} {w['kind']} \"{w['text']}\" ({w['decision']})"
+                                      for w in short["wrong"]) + ".",
+        "",
+    ]
+
+
 def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
     """Return reports/eval.md."""
     b77 = report["banking77"]
@@ -334,12 +356,13 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "",
         *_deployment_lines(report),
         "Test texts that also occur (after lower-casing) in the set's router's training data "
-        "(data/router/banking.txt and out_of_scope.txt, data/nlu.yml, the set's train split): "
+        "(data/router/'s lists but banking_clinc.txt, data/nlu.yml, the set's train split): "
         + "; ".join(f"{OOS_NAMES[k]}: " + ", ".join(f"{p} {n}" for p, n in r["router_overlap"]
                                                          .items())
                     for k, r in report["oos"].items()) + ".",
         "",
         *_other_language_lines(report),
+        *_short_message_lines(report),
         "## Latency",
         "",
         f"Encode + decide, one query at a time as `/model/parse` does, "

@@ -3,11 +3,14 @@
 A logistic regression over sentence embeddings, trained from data/nlu.yml (the
 conversational intents, Rasa's format), every FAQ phrasing plus data/router/banking.txt and
 banking_clinc.txt (label "banking") and data/router/out_of_scope.txt (label "out_of_scope":
-non-finance questions and chatter).
+non-finance questions and chatter). Beside it, a second one for messages of one or two words,
+trained on the short texts of all of these plus data/router/banking_words.txt and
+chatter_words.txt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.errors import IndexNotBuilt
 from bot.nlu.training_data import router_examples
+from bot.nlu.words import count_words
 from bot.search.embedder import Embedder
 
 if TYPE_CHECKING:
@@ -28,6 +32,16 @@ logger = logging.getLogger(__name__)
 
 BANKING = "banking"
 OUT_OF_SCOPE = "out_of_scope"
+# Messages of at most this many words are routed by a model trained on short texts only.
+# Among 13,000 banking questions and a few hundred short greetings, thanks and yeses, the
+# router had learnt that short means conversational: "statement" was a yes, "lol" a no.
+SHORT_MESSAGE_WORDS = 2
+# Groups only the short model learns from, and the label each is learnt as. Kept out of the
+# router for longer messages: with them, its fitted decline thresholds moved (see
+# docs/evaluation-notes.md).
+BANKING_WORDS = "banking_words"
+CHATTER_WORDS = "chatter_words"
+GROUP_LABELS = {BANKING_WORDS: BANKING, CHATTER_WORDS: OUT_OF_SCOPE}
 
 
 @dataclass(frozen=True)
@@ -38,39 +52,84 @@ class RouterPrediction:
     probability: float
     out_of_scope: float
     ranking: list[tuple[str, float]]
+    # The short model's view of the same message; the decision takes it for short messages.
+    short: RouterPrediction | None = None
+
+    def for_words(self, words: int) -> RouterPrediction:
+        """Return the prediction that applies to a message of this many words."""
+        return self.short if self.short is not None and words <= SHORT_MESSAGE_WORDS else self
 
 
-class Router:
-    """Predicts a conversational intent, "banking" or "out_of_scope" from an embedding."""
+class _Softmax:
+    """A fitted logistic regression's probabilities, without predict_proba's per-call checks
+    (~0.4 ms per message; the same multinomial probabilities, checked in tests/test_router.py)."""
 
-    def __init__(self, model: LogisticRegression, fingerprint: str) -> None:
-        self.model = model
-        self.fingerprint = fingerprint
+    def __init__(self, model: LogisticRegression) -> None:
         self.labels: list[str] = [str(label) for label in model.classes_]
-        self._oos = self.labels.index(OUT_OF_SCOPE)
-        # predict_proba's own checks cost ~0.4 ms per message; the softmax of these is the
-        # same multinomial probability (checked in tests/test_router.py).
+        self.oos = self.labels.index(OUT_OF_SCOPE)
         coef, intercept = model.coef_, model.intercept_
         if coef.shape[0] == 1:  # two labels: sigmoid(z) is the softmax of (0, z)
             coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[0.0, intercept]
         self._weights = np.ascontiguousarray(coef.T, dtype=np.float32)
         self._bias = np.asarray(intercept, dtype=np.float32)
 
+    def predict_many(self, vectors: np.ndarray) -> list[RouterPrediction]:
+        logits = np.asarray(vectors, dtype=np.float32) @ self._weights + self._bias
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
+        predictions = []
+        for row in probabilities:
+            order = np.argsort(row)[::-1]
+            predictions.append(
+                RouterPrediction(
+                    label=self.labels[order[0]],
+                    probability=float(row[order[0]]),
+                    out_of_scope=float(row[self.oos]),
+                    ranking=[(self.labels[i], float(row[i])) for i in order],
+                )
+            )
+        return predictions
+
+
+def _fit(vectors: np.ndarray, labels: list[str]) -> LogisticRegression:
+    # Balanced weights: a dozen greetings must count as much as 10,000 FAQ phrasings.
+    return LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(vectors, labels)
+
+
+class Router:
+    """Predicts a conversational intent, "banking" or "out_of_scope" from an embedding."""
+
+    def __init__(self, model: LogisticRegression, fingerprint: str,
+                 short_model: LogisticRegression | None = None) -> None:
+        self.model = model
+        self.short_model = short_model
+        self.fingerprint = fingerprint
+        self._main = _Softmax(model)
+        self._short = _Softmax(short_model) if short_model is not None else None
+        self.labels = self._main.labels
+
     @classmethod
     def train(
         cls, examples: dict[str, list[str]], embedder: Embedder, *, progress: bool = False
     ) -> Router:
-        """Fit the router on label → texts."""
-        texts = [t for texts in examples.values() for t in texts]
-        labels = [label for label, texts in examples.items() for _ in texts]
+        """Fit the router on group → texts (a label, or a group of GROUP_LABELS), and the
+        short model on every group's texts of at most SHORT_MESSAGE_WORDS words."""
         if BANKING not in examples or OUT_OF_SCOPE not in examples:
             raise ValueError("router training needs both banking and out_of_scope examples")
+        texts = [t for texts in examples.values() for t in texts]
+        groups = [group for group, texts in examples.items() for _ in texts]
         vectors = embedder.encode(texts, progress=progress)
-        # Balanced weights: a dozen greetings must count as much as 10,000 FAQ phrasings.
-        model = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced")
-        model.fit(vectors, labels)
-        logger.info("router trained on %d examples, %d labels", len(texts), len(examples))
-        return cls(model, embedder.fingerprint)
+        main = [i for i, group in enumerate(groups) if group not in GROUP_LABELS]
+        short = [i for i, text in enumerate(texts) if count_words(text) <= SHORT_MESSAGE_WORDS]
+        short_labels = [GROUP_LABELS.get(groups[i], groups[i]) for i in short]
+        if not {BANKING, OUT_OF_SCOPE} <= set(short_labels):
+            raise ValueError("the short model needs banking and out_of_scope texts of at most "
+                             f"{SHORT_MESSAGE_WORDS} words (data/router/*_words.txt)")
+        model = _fit(vectors[main], [groups[i] for i in main])
+        short_model = _fit(vectors[short], short_labels)
+        logger.info("router trained on %d examples (%d short), %d labels", len(main),
+                    len(short), len(model.classes_))
+        return cls(model, embedder.fingerprint, short_model)
 
     @classmethod
     def train_for_faqs(cls, data_dir: Path, faqs: list[FaqEntry], embedder: Embedder, *,
@@ -85,27 +144,18 @@ class Router:
         return self.predict_many(vector.reshape(1, -1))[0]
 
     def predict_many(self, vectors: np.ndarray) -> list[RouterPrediction]:
-        """Return the router's view of each embedding."""
-        logits = np.asarray(vectors, dtype=np.float32) @ self._weights + self._bias
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = exp / exp.sum(axis=1, keepdims=True)
-        predictions = []
-        for row in probabilities:
-            order = np.argsort(row)[::-1]
-            predictions.append(
-                RouterPrediction(
-                    label=self.labels[order[0]],
-                    probability=float(row[order[0]]),
-                    out_of_scope=float(row[self._oos]),
-                    ranking=[(self.labels[i], float(row[i])) for i in order],
-                )
-            )
-        return predictions
+        """Return the router's view of each embedding, with the short model's beside it."""
+        main = self._main.predict_many(vectors)
+        if self._short is None:
+            return main
+        return [dataclasses.replace(m, short=s)
+                for m, s in zip(main, self._short.predict_many(vectors))]
 
     def save(self, path: Path) -> None:
         """Write the router to disk."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"model": self.model, "fingerprint": self.fingerprint}, path)
+        joblib.dump({"model": self.model, "short_model": self.short_model,
+                     "fingerprint": self.fingerprint}, path)
 
     @classmethod
     def load(cls, path: Path, *, fingerprint: str) -> Router:
@@ -115,4 +165,6 @@ class Router:
         saved = joblib.load(path)
         if saved["fingerprint"] != fingerprint:
             raise IndexNotBuilt(f"router {path} was trained for another encoder; retrain it")
-        return cls(saved["model"], saved["fingerprint"])
+        if "short_model" not in saved:
+            raise IndexNotBuilt(f"router {path} has no short-message model; retrain it")
+        return cls(saved["model"], saved["fingerprint"], saved["short_model"])

@@ -119,6 +119,17 @@ def test_a_single_word_is_asked_for_more_and_files_no_ticket(stack: Stack) -> No
     assert not any(e.get("name") == "action_escalate" for e in chat.tracker()["events"])
 
 
+def test_a_plea_for_help_and_laughter_are_neither_thanked_nor_escalated(stack: Stack) -> None:
+    # "I could use some help" was thanked ("You're welcome!"); "lol" was a "no", so a second
+    # one escalated as a repeated failure.
+    chat = Chat(stack)
+    assert "For example" in chat.texts("I could use some help")[0]
+    for _ in range(2):
+        assert not chat.texts("lol")[0].startswith("Sorry about that")
+    actions = {e.get("name") for e in chat.tracker()["events"] if e["event"] == "action"}
+    assert not actions & {"action_escalate", "action_handle_deny", "utter_you_are_welcome"}
+
+
 def test_uncovered_banking_question_creates_a_ticket_with_context(stack: Stack) -> None:
     chat = Chat(stack)
     chat.say("hi")

@@ -1,0 +1,15 @@
+"""Counting a message's words, for the router's short model and the decision's one-word rule."""
+
+from __future__ import annotations
+
+import re
+
+# A word: letters or digits, joined by hyphens or apostrophes ("top-up", "don't"), or one
+# Chinese or Japanese character (those scripts write no spaces).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:[-'’][^\W_{_CJK}]+)*")
+
+
+def count_words(text: str) -> int:
+    """Return the number of words in text."""
+    return len(_WORD.findall(text))
