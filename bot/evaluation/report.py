@@ -356,7 +356,7 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "",
         *_deployment_lines(report),
         "Test texts that also occur (after lower-casing) in the set's router's training data "
-        "(data/router/'s lists but banking_clinc.txt, data/nlu.yml, the set's train split): "
+        "(data/router/*.txt but banking_clinc.txt, data/nlu.yml, the set's train split): "
         + "; ".join(f"{OOS_NAMES[k]}: " + ", ".join(f"{p} {n}" for p, n in r["router_overlap"]
                                                          .items())
                     for k, r in report["oos"].items()) + ".",

@@ -47,7 +47,7 @@ def router_examples(data_dir: Path, faq_texts: list[str], *,
     clinc_banking: also learn banking from CLINC150's banking and credit_cards domains
     (banking_clinc.txt). The out-of-scope benchmark sets hold some of those intents out as
     banking questions the bank has no answer for, so their deployments leave them out.
-    The bare words and chatter teach the router only: the tuning's negatives are questions.
+    The bare words and chatter teach only the router's short model, not `bankbot tune`.
     """
     from bot.nlu.router import BANKING, BANKING_WORDS, CHATTER_WORDS, OUT_OF_SCOPE
 
