@@ -141,9 +141,11 @@ class Decider:
         return Decision(text, INTENT, intent, None, 1.0, entities=entities)
 
     def decide_encoded(self, text: str, vector) -> Decision:  # type: ignore[no-untyped-def]
-        """Return the decision for a message already cleaned and encoded (batch evaluation)."""
+        """Return the decision for a message already encoded, its text as sent (batch
+        evaluation)."""
         s = self.settings
-        words = count_words(self._cleaned(text))
+        cleaned = self._cleaned(text)
+        words = count_words(cleaned)
         routed = self.router.predict(vector).for_words(words)
         # "?????" has no word: it is no "no" (nor is an emoji alone: the encoder reads every
         # emoji as the same unknown token).
@@ -155,7 +157,7 @@ class Decider:
         top_key = top.key if top else None
         top_score = top.score if top else 0.0
         if routed.out_of_scope >= s.decline_threshold:
-            return self._decline(text, top_key, routed.out_of_scope, candidates)
+            return self._decline(text, cleaned, top_key, routed.out_of_scope, candidates)
         second = candidates[1].score if len(candidates) > 1 else 0.0
         close_call = top_score - second < s.clarify_margin
         if close_call and second >= s.clarify_threshold:
@@ -166,11 +168,11 @@ class Decider:
             return Decision(text, INTENT, NEEDS_DETAIL, top_key, top_score, candidates)
         return Decision(text, ESCALATE, None, top_key, top_score, candidates)
 
-    def _decline(self, text: str, top_key: str | None, confidence: float,
+    def _decline(self, text: str, cleaned: str, top_key: str | None, confidence: float,
                  candidates: list[Candidate]) -> Decision:
         """Decline, unless the message is in another language: a German question about a
         card is not "not about banking". Then say which language we answer in instead."""
-        if self.language.other_language(self._cleaned(text)):
+        if self.language.other_language(cleaned):
             return Decision(text, INTENT, OTHER_LANGUAGE, top_key, confidence, candidates)
         return Decision(text, DECLINE, None, top_key, confidence, candidates)
 
