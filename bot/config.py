@@ -89,10 +89,10 @@ class Settings(BaseSettings):
     other_language_min_confidence: float = Field(
         0.5, ge=0, le=1, description="Lowest probability of the likeliest other language."
     )
-    # "card", "fees", "test": a ticket saying only that helps no one, and customers typing a
-    # keyword were told a colleague would be in touch.
+    # "card", "fees", "test", "you there?", "stop please": a ticket saying only that helps no
+    # one, and customers typing a keyword were told a colleague would be in touch.
     min_words_to_escalate: int = Field(
-        2, ge=1, description="A message with fewer words that would be escalated is asked for "
+        3, ge=1, description="A message with fewer words that would be escalated is asked for "
         "more detail instead (no ticket); 1 escalates every such message."
     )
 

@@ -4,10 +4,11 @@ Outcomes: intent (conversational, handled by Rasa rules), answer (a confident FA
 match), clarify (two FAQs too close to call), decline (not banking) and escalate
 (banking, but no FAQ covers it). Two intents stand in for a decline or an escalation:
 other_language for a message in another language that would be declined (one that would be
-escalated still is: a person reads it), and needs_detail for a single word that would be
-escalated ("card", "fees"): too little for a person to act on, so the customer is asked for
-more (the router also learns it from data/nlu.yml: "i need help" says no more). The
-`/model/parse` endpoint, `bankbot ask` and evaluation all call `Decider.decide`.
+escalated still is: a person reads it), and needs_detail for a message of one or two words that
+would be escalated ("card", "fees", "you there?"): too little for a person to act on, so the
+customer is asked for more (the router also learns it from data/nlu.yml: "i need help" says
+no more). The `/model/parse` endpoint, `bankbot ask` and evaluation all call
+`Decider.decide`.
 """
 
 from __future__ import annotations

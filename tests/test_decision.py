@@ -201,3 +201,38 @@ def test_awkward_input_gets_a_decision_and_keeps_its_text(services: Services, te
 def test_markup_and_sql_are_not_answered_as_faqs(services: Services) -> None:
     for text in ("<script>alert('x')</script>", "'; DROP TABLE faqs; --"):
         assert services.decider.decide(text).decision != ANSWER
+
+
+# Conversational messages that are not questions: before they were in data/nlu.yml, "never
+# mind" was escalated (a ticket, and "I've passed this to our team"), "you are useless" was
+# thanked, "i want to complain" was declined as not about banking, "you there?" escalated.
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("never mind", "never_mind"),
+        ("you are useless", "deny"),
+        ("bad bot", "deny"),
+        ("i want to complain", "request_human"),
+        ("I want to make a complaint about my branch", "request_human"),
+        ("is anyone there", "greet"),
+    ],
+)
+def test_conversational_messages_that_are_not_questions_get_their_intent(
+    services: Services, text: str, intent: str
+) -> None:
+    assert services.decider.decide(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["I forgot my code", "I forgot my passcode"])
+def test_forgetting_a_code_is_a_banking_question_not_never_mind(
+    services: Services, text: str
+) -> None:
+    # "forget it" examples of never_mind once took "I forgot my code" for one.
+    assert services.decider.decide(text).decision == ANSWER
+
+
+@pytest.mark.parametrize("text", ["stop please", "go back", "you there?"])
+def test_two_words_no_faq_covers_are_asked_for_more_not_escalated(
+    services: Services, text: str
+) -> None:
+    assert services.decider.decide(text).decision != ESCALATE

@@ -4,7 +4,7 @@ import pytest
 
 from bot.decision import Decision
 from bot.evaluation import metrics
-from bot.evaluation.benchmark import short_message_wrong
+from bot.evaluation.benchmark import message_wrong
 
 TRUTH = ["a", "a", "a", "b", "b", "c"]
 PREDICTED = ["a", "a", "b", "b", "c", "c"]
@@ -94,9 +94,18 @@ def test_proportion_interval_is_wilsons_and_narrows_with_more_queries():
         ("chatter", "intent", "needs_detail", False),
         ("thanks", "intent", "thanks", False),
         ("thanks", "intent", "needs_detail", True),
+        ("presence", "intent", "greet", False),
+        ("presence", "escalate", None, True),
+        ("complaint", "escalate", None, False),
+        ("complaint", "intent", "request_human", False),
+        ("complaint", "decline", None, True),
+        ("frustration", "intent", "deny", False),
+        ("frustration", "intent", "thanks", True),
+        ("never_mind", "intent", "never_mind", False),
+        ("never_mind", "escalate", None, True),
     ],
 )
-def test_a_short_message_is_wrong_when_taken_for_what_it_is_not(
+def test_a_hand_written_message_is_wrong_when_taken_for_what_it_is_not(
     kind: str, decision: str, intent: str | None, wrong: bool
 ) -> None:
-    assert short_message_wrong(kind, Decision("x", decision, intent)) is wrong
+    assert message_wrong(kind, Decision("x", decision, intent)) is wrong

@@ -214,7 +214,7 @@ def _other_language_lines(report: dict[str, Any]) -> list[str]:
                                        for p, n in r["stand_ins"].items())
         for k, r in report["oos"].items()]
     return [
-        "## Questions in other languages, and single words",
+        "## Questions in other languages, and very short ones",
         "",
         "The encoder and the FAQs are English. A message that would be declined is told which "
         "language the assistant reads if fastText's language model is confident it is another "
@@ -226,31 +226,49 @@ def _other_language_lines(report: dict[str, Any]) -> list[str]:
                                  for q in other["not_told"]) + ".",
         "",
         "English test queries told the assistant reads English only / asked for more than a "
-        "single word instead of being escalated (counts): " + "; ".join(counts) + ".",
+        "word or two instead of being escalated (counts): " + "; ".join(counts) + ".",
+        "",
+    ]
+
+
+def _hand_written_lines(written: dict[str, Any], title: str, looked_at: str,
+                        wrong: str) -> list[str]:
+    """Return the section on a hand-written set of messages: when it was looked at, and what
+    counts as taken wrongly."""
+    tallies = "; ".join(
+        f"{part}: " + ", ".join(f"{group} {n} of {total}" for group, (n, total) in groups.items())
+        for part, groups in written["wrong_of"].items())
+    return [
+        f"## {title}",
+        "",
+        f"Served decision, {written['split']} (hand-written; {looked_at}). Taken wrongly: "
+        f"{wrong}. {tallies}.",
+        "",
+        "Taken wrongly: " + "; ".join(f"{w['set']} {w['kind']} \"{w['text']}\" ({w['decision']})"
+                                      for w in written["wrong"]) + ".",
         "",
     ]
 
 
 def _short_message_lines(report: dict[str, Any]) -> list[str]:
     """Return the section on messages of one to four words."""
-    short = report["short_messages"]
-    tallies = "; ".join(
-        f"{part}: " + ", ".join(f"{group} {n} of {total}" for group, (n, total) in groups.items())
-        for part, groups in short["wrong_of"].items())
-    return [
-        "## Short messages",
-        "",
-        f"Served decision, {short['split']} (hand-written; the dev set was looked at while the "
-        "router's short model was built, the held-out set once, after). Taken wrongly: a bare "
-        "banking word taken for a greeting, thanks, a yes, a no, a goodbye or a question whether "
-        "it is a bot, or declined; chatter "
-        "(laughter, filler, punctuation) not declined or asked for more; a short reply not "
-        f"taken for its intent. {tallies}.",
-        "",
-        "Taken wrongly: " + "; ".join(f"{w['set']} {w['kind']} \"{w['text']}\" ({w['decision']})"
-                                      for w in short["wrong"]) + ".",
-        "",
-    ]
+    return _hand_written_lines(
+        report["short_messages"], "Short messages",
+        "the dev set was looked at while the router's short model was built, the held-out set "
+        "once, after",
+        "a bare banking word taken for a greeting, thanks, a yes, a no, a goodbye or a question "
+        "whether it is a bot, or declined; chatter (laughter, filler, punctuation) not declined "
+        "or asked for more; a short reply not taken for its intent")
+
+
+def _conversation_message_lines(report: dict[str, Any]) -> list[str]:
+    """Return the section on conversational messages that are not questions."""
+    return _hand_written_lines(
+        report["conversation_messages"], "Conversational messages",
+        "the dev set was looked at while the router learnt them, the held-out set once, after",
+        "asking whether anyone is there and not greeted; a complaint that does not reach a "
+        "person; frustration not met with deny's apology or a person; dropping a question not "
+        "met with never_mind or a goodbye")
 
 
 def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
@@ -363,6 +381,7 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "",
         *_other_language_lines(report),
         *_short_message_lines(report),
+        *_conversation_message_lines(report),
         "## Latency",
         "",
         f"Encode + decide, one query at a time as `/model/parse` does, "

@@ -130,6 +130,18 @@ def test_a_plea_for_help_and_laughter_are_neither_thanked_nor_escalated(stack: S
     assert not actions & {"action_escalate", "action_handle_deny", "utter_you_are_welcome"}
 
 
+def test_dropping_a_question_ends_the_failed_attempts_and_a_complaint_reaches_a_person(
+    stack: Stack,
+) -> None:
+    chat = Chat(stack)
+    assert "Which of these" in chat.texts("top up")[0]
+    assert chat.texts("never mind")[0].startswith("No problem")
+    # Without "never mind", this would be the second failed attempt in a row: an escalation.
+    assert chat.texts("you are useless")[0].startswith("Sorry about that")
+    reference = reference_in(chat.texts("I want to make a complaint about my branch"))
+    assert ticket(stack, reference)["reason"] == "customer_asked_for_person"
+
+
 def test_uncovered_banking_question_creates_a_ticket_with_context(stack: Stack) -> None:
     chat = Chat(stack)
     chat.say("hi")
