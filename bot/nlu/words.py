@@ -1,4 +1,5 @@
-"""Counting a message's words, for the router's short model and the decision's one-word rule."""
+"""Counting a message's words, for the router's short model and the decision's rule for
+messages too short to escalate."""
 
 from __future__ import annotations
 
