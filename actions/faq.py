@@ -13,11 +13,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import REPEATED_FAILURE, EscalatingAction, escalate
+from bot.decision import CHOICES
 
 logger = logging.getLogger(__name__)
-
-# Buttons offered when two FAQs are too close to call.
-CLARIFY_CHOICES = 2
 
 
 def _failed_before(tracker: Tracker) -> bool:
@@ -25,7 +23,8 @@ def _failed_before(tracker: Tracker) -> bool:
 
 
 class ActionClarifyFaq(EscalatingAction):
-    """Ask which of the closest FAQs the customer means; escalate on a second miss."""
+    """Ask which of the closest FAQs the customer means (two too close to call, or none sure
+    enough to answer: bot/decision.py); escalate on a second miss."""
 
     def name(self) -> str:
         return "action_clarify_faq"
@@ -35,7 +34,7 @@ class ActionClarifyFaq(EscalatingAction):
     ) -> list[dict[str, Any]]:
         if _failed_before(tracker):
             return await escalate(self.tickets, dispatcher, tracker, REPEATED_FAILURE)
-        candidates = (tracker.latest_message.get("candidates") or [])[:CLARIFY_CHOICES]
+        candidates = (tracker.latest_message.get("candidates") or [])[:CHOICES]
         buttons = [
             {"title": c["question"], "payload": f'/choose_faq{{"faq_key": "{c["key"]}"}}'}
             for c in candidates

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     other_language_min_confidence: float = Field(
         0.5, ge=0, le=1, description="Lowest probability of the likeliest other language."
     )
-    # "card", "fees", "test", "you there?", "stop please": a ticket saying only that helps no
+    # "card", "loan", "test", "you there?", "stop please": a ticket saying only that helps no
     # one, and customers typing a keyword were told a colleague would be in touch.
     min_words_to_escalate: int = Field(
         3, ge=1, description="A message with fewer words that would be escalated is asked for "
@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     )
     clarify_threshold: float = Field(
         0.55, ge=0, le=1, description="Both FAQs must score this much to be offered as choices."
+    )
+    suggest_threshold: float = Field(
+        0.7, ge=0, le=1, description="FAQ similarity from which a question that is not answered "
+        "is offered the closest FAQs as choices instead of being escalated (1: never)."
     )
 
     @classmethod

@@ -1,13 +1,14 @@
 """The one place that decides what to do with a customer's message.
 
-Outcomes: intent (conversational, handled by Rasa rules), answer (a confident FAQ
-match), clarify (two FAQs too close to call), decline (not banking) and escalate
-(banking, but no FAQ covers it). Two intents stand in for a decline or an escalation:
-other_language for a message in another language that would be declined (one that would be
-escalated still is: a person reads it), and needs_detail for a message of one or two words that
-would be escalated ("card", "fees", "you there?"): too little for a person to act on, so the
-customer is asked for more (the router also learns it from data/nlu.yml: "i need help" says
-no more). The `/model/parse` endpoint, `bankbot ask` and evaluation all call
+Outcomes: intent (conversational, handled by Rasa rules), answer (a confident FAQ match),
+clarify (two FAQs too close to call), suggest (no FAQ is sure enough to answer, but the closest
+are near enough to offer as choices, with a person as the last one), decline (not banking) and
+escalate (banking, but no FAQ comes near). Two intents stand in for a decline or an
+escalation: other_language for a message in another language that would be declined (one that
+would be escalated still is: a person reads it), and needs_detail for a message of one or two
+words that would be escalated ("card", "loan", "you there?"): too little for a person to act
+on, so the customer is asked for more (the router also learns it from data/nlu.yml: "i need
+help" says no more). The `/model/parse` endpoint, `bankbot ask` and evaluation all call
 `Decider.decide`.
 """
 
@@ -26,16 +27,20 @@ from bot.search.embedder import Embedder
 from bot.search.index import Candidate
 from bot.search.live import FixedIndex, LiveIndex
 
-ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT = "answer", "clarify", "decline", "escalate", "intent"
-DECISIONS = (ANSWER, CLARIFY, DECLINE, ESCALATE, INTENT)
+ANSWER, CLARIFY, SUGGEST = "answer", "clarify", "suggest"
+DECLINE, ESCALATE, INTENT = "decline", "escalate", "intent"
+DECISIONS = (ANSWER, CLARIFY, SUGGEST, DECLINE, ESCALATE, INTENT)
 
 # The Rasa intent each non-conversational outcome becomes (domain.yml declares them).
 RASA_INTENTS = {
     ANSWER: "ask_faq",
     CLARIFY: "ask_ambiguous",
+    SUGGEST: "ask_ambiguous",  # the same choices; the customer's next step is the same
     DECLINE: OUT_OF_SCOPE,
     ESCALATE: "ask_unanswerable",
 }
+# How many of the closest FAQs a clarification or a suggestion offers (actions/faq.py).
+CHOICES = 2
 EMPTY_MESSAGE = "empty_message"
 OTHER_LANGUAGE = "other_language"
 NEEDS_DETAIL = "needs_detail"
@@ -61,14 +66,15 @@ class Decision:
 
     @property
     def unanswered(self) -> str | None:
-        """Return what the staff inbox files this message under (escalate, decline,
+        """Return what the staff inbox files this message under (escalate, suggest, decline,
         other_language or needs_detail), or None: it was answered, or was a button payload
-        (no candidates)."""
+        (no candidates). A suggestion is filed too: staff see what the FAQs only nearly
+        cover."""
         if not self.candidates:
             return None
         if self.intent in (OTHER_LANGUAGE, NEEDS_DETAIL):
             return self.intent
-        return self.decision if self.decision in (ESCALATE, DECLINE) else None
+        return self.decision if self.decision in (ESCALATE, SUGGEST, DECLINE) else None
 
     def as_row(self) -> dict[str, Any]:
         """Return the line `bankbot ask --json` prints."""
@@ -165,6 +171,8 @@ class Decider:
             return Decision(text, CLARIFY, None, top_key, top_score, candidates)
         if top_score >= s.answer_threshold:
             return Decision(text, ANSWER, None, top_key, top_score, candidates)
+        if top_score >= s.suggest_threshold:
+            return Decision(text, SUGGEST, None, top_key, top_score, candidates)
         if words < s.min_words_to_escalate:
             return Decision(text, INTENT, NEEDS_DETAIL, top_key, top_score, candidates)
         return Decision(text, ESCALATE, None, top_key, top_score, candidates)

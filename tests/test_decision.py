@@ -16,6 +16,8 @@ from bot.decision import (
     INTENT,
     NEEDS_DETAIL,
     OTHER_LANGUAGE,
+    SUGGEST,
+    Decider,
 )
 from bot.services import Services
 
@@ -61,6 +63,32 @@ def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
     first, second = decision.candidates[:2]
     assert first.key != second.key
     assert first.score - second.score < services.settings.clarify_margin
+
+
+# Scores just under the answer threshold: card_payment_fee_charged is the FAQ it means, second.
+NEAR_MISS = "where can I find the charges for using my card abroad"
+
+
+def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Services) -> None:
+    settings = services.settings
+    decision = services.decider.decide(NEAR_MISS)
+    assert decision.decision == SUGGEST
+    assert settings.suggest_threshold <= decision.confidence < settings.answer_threshold
+    assert "card_payment_fee_charged" in [c.key for c in decision.candidates[:2]]
+    assert decision.rasa_intent == "ask_ambiguous"  # Rasa offers the choices and a person
+    assert decision.unanswered == SUGGEST  # staff see what the FAQs only nearly cover
+
+
+def test_suggestions_only_replace_escalations(services: Services) -> None:
+    def decider(**thresholds: float) -> Decider:
+        return Decider(services.settings.model_copy(update=thresholds), services.embedder,
+                       services.router, services.index)
+
+    assert decider(suggest_threshold=1.0).decide(NEAR_MISS).decision == ESCALATE
+    # Answering wins where the FAQ is sure enough; suggesting is no answer.
+    score = services.decider.decide(NEAR_MISS).confidence
+    assert decider(answer_threshold=score).decide(NEAR_MISS).decision == ANSWER
+    assert decider(suggest_threshold=0.0).decide("tell me a joke").decision == DECLINE
 
 
 @pytest.mark.parametrize(
@@ -134,7 +162,7 @@ def test_a_bare_banking_word_is_not_taken_for_a_greeting_or_a_yes(
 ) -> None:
     decision = services.decider.decide(text)
     assert decision.intent not in CONVERSATIONAL
-    assert decision.decision in (ANSWER, CLARIFY) or decision.intent == NEEDS_DETAIL
+    assert decision.decision in (ANSWER, CLARIFY, SUGGEST) or decision.intent == NEEDS_DETAIL
 
 
 @pytest.mark.parametrize("text", ["lol", "lolol", "rofl", "bruh", "ugh", "?????", "!!!", "👍"])

@@ -34,11 +34,36 @@ def test_fit_picks_the_lowest_thresholds_that_keep_wrong_answers_and_declines_ra
 
     assert values["answer_threshold"] == 0.73
     assert values["decline_threshold"] == 0.65
+    # The wrong FAQ at 0.72 is offered as a choice instead (the right one is not among them).
     assert report["in_scope"] == pytest.approx(
-        {"right": 0.9, "wrong": 0.0, "clarified": 0.0, "declined": 0.0})
+        {"right": 0.9, "wrong": 0.0, "clarified": 0.0, "suggested": 0.1,
+         "suggested_right_among": 0.0, "declined": 0.0})
     assert report["banking_declined"] == 0.0
     assert report["ood_declined_or_chat"] == 1.0
     assert report["wrong_answers_under_cap"]
+
+
+@pytest.mark.parametrize(("near", "threshold"), [(4, 0.61), (6, 0.67)])
+def test_choices_go_to_few_banking_questions_without_an_faq(near: int, threshold: float):
+    # 5 % of in-scope queries score 0.65 on their FAQ: under the answer threshold.
+    in_scope = _group("in scope", [("a", "a", 0.90, 0.1)] * 95 + [("a", "a", 0.65, 0.1)] * 5)
+    # `near` % of the banking questions, none of which has an FAQ, resemble FAQ "a" at 0.66,
+    # the rest at 0.6: none may be answered (so the answer threshold is 0.67), and at most 5 %
+    # offered choices.
+    banking = _group("banking", [(None, "a", 0.66, 0.1)] * near
+                     + [(None, "a", 0.6, 0.1)] * (100 - near))
+    ood = _group("out of domain", [(None, "a", 0.2, 0.99)] * 10)
+
+    values, report = fit_groups(Settings(), None, in_scope, banking, ood,  # type: ignore[arg-type]
+                                banking_uncovered=True)
+
+    assert values["answer_threshold"] == 0.67
+    assert values["suggest_threshold"] == threshold
+    assert report["banking_suggested"] == (0.04 if near == 4 else 0.0)
+    suggested = 0.05 if threshold < 0.65 else 0.0
+    assert report["in_scope"]["suggested"] == report["in_scope"]["suggested_right_among"] == (
+        pytest.approx(suggested))
+    assert report["in_scope"]["right"] == 0.95  # suggesting never costs an answer
 
 
 def test_when_no_banking_question_has_an_faq_answering_one_counts_as_a_wrong_answer():

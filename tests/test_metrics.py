@@ -4,7 +4,8 @@ import pytest
 
 from bot.decision import Decision
 from bot.evaluation import metrics
-from bot.evaluation.benchmark import message_wrong
+from bot.evaluation.benchmark import message_wrong, outcome, suggested_right_among
+from bot.search.index import Candidate
 
 TRUTH = ["a", "a", "a", "b", "b", "c"]
 PREDICTED = ["a", "a", "b", "b", "c", "c"]
@@ -109,3 +110,14 @@ def test_a_hand_written_message_is_wrong_when_taken_for_what_it_is_not(
     kind: str, decision: str, intent: str | None, wrong: bool
 ) -> None:
     assert message_wrong(kind, Decision("x", decision, intent)) is wrong
+
+
+def test_a_suggestion_counts_as_right_only_with_the_right_faq_among_the_choices():
+    def suggested(*keys: str) -> Decision:
+        return Decision("q", "suggest", candidates=[Candidate(k, k, 0.7) for k in keys])
+
+    decisions = [suggested("a", "b", "c"), suggested("b", "a"), suggested("b", "c", "a"),
+                 Decision("q", "escalate", candidates=[Candidate("a", "a", 0.3)])]
+    # The third has "a" third, beyond the two choices offered; the fourth was escalated.
+    assert suggested_right_among(decisions, ["a"] * 4) == 0.5
+    assert [outcome(d, "a") for d in decisions] == ["suggested"] * 3 + ["escalated"]

@@ -19,12 +19,14 @@ import numpy as np
 from bot.config import Settings
 from bot.decision import (
     ANSWER,
+    CHOICES,
     CLARIFY,
     DECLINE,
     ESCALATE,
     INTENT,
     NEEDS_DETAIL,
     OTHER_LANGUAGE,
+    SUGGEST,
     Decider,
     Decision,
     clean_text,
@@ -49,12 +51,12 @@ from bot.search.index import FaqIndex
 from bot.search.live import FixedIndex
 
 # How a decision counts on each kind of query.
-IN_SCOPE_OUTCOMES = ("answered_right", "answered_wrong", "clarified", "escalated", "declined",
-                     "intent")
-OOS_OUTCOMES = ("escalated", "declined", "answered_wrong", "clarified", "intent")
+IN_SCOPE_OUTCOMES = ("answered_right", "answered_wrong", "clarified", "suggested", "escalated",
+                     "declined", "intent")
+OOS_OUTCOMES = ("escalated", "declined", "answered_wrong", "clarified", "suggested", "intent")
 LATENCY_QUERIES = 50
 THRESHOLD_NAMES = ("intent_threshold", "decline_threshold", "answer_threshold", "clarify_margin",
-                   "clarify_threshold")
+                   "clarify_threshold", "suggest_threshold")
 
 
 @dataclass
@@ -82,8 +84,14 @@ def outcome(decision: Decision, truth: str | None) -> str:
         if truth is None:
             return "answered_wrong"
         return "answered_right" if decision.faq_key == truth else "answered_wrong"
-    return {CLARIFY: "clarified", ESCALATE: "escalated", DECLINE: "declined",
-            INTENT: "intent"}[decision.decision]
+    return {CLARIFY: "clarified", SUGGEST: "suggested", ESCALATE: "escalated",
+            DECLINE: "declined", INTENT: "intent"}[decision.decision]
+
+
+def suggested_right_among(decisions: list[Decision], truth: list[str]) -> float:
+    """Return the share of queries offered choices (suggest) with their right FAQ among them."""
+    return sum(d.decision == SUGGEST and t in [c.key for c in d.candidates[:CHOICES]]
+               for d, t in zip(decisions, truth)) / len(truth)
 
 
 def _decide_all(decider: Decider, examples: list[Example], vectors: np.ndarray) -> list[Decision]:
@@ -131,6 +139,7 @@ def banking77_benchmark(bench: Bench) -> dict[str, Any]:
                        for a in labels],
         },
         "decisions": metrics.shares(outcomes, IN_SCOPE_OUTCOMES),
+        "suggested_right_among": suggested_right_among(decisions, truth),
         "stand_ins": _stand_ins(decisions),
         # How far 3,080 queries pin each figure down (95 % Wilson intervals).
         "intervals": {
@@ -225,6 +234,7 @@ def oos_benchmark(bench: Bench, test: OosSet, valid: OosSet) -> dict[str, Any]:
             "id_oos": metrics.shares(id_out, OOS_OUTCOMES),
             "ood_oos": metrics.shares(ood_out, OOS_OUTCOMES),
         },
+        "suggested_right_among": suggested_right_among(decided["in_scope"], truth),
         "stand_ins": {part: _stand_ins(d) for part, d in decided.items()},
         "router_overlap": router_overlap(bench, test),
     }

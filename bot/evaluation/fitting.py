@@ -22,7 +22,7 @@ import click
 import numpy as np
 
 from bot.config import Settings
-from bot.decision import ANSWER, CLARIFY, DECLINE, INTENT, Decider
+from bot.decision import ANSWER, CHOICES, CLARIFY, DECLINE, INTENT, SUGGEST, Decider
 from bot.evaluation.datasets import FINANCE_DOMAINS, Example, clinc150, clinc150_domains
 from bot.faq.seed import load_seed, split_alternates
 from bot.nlu.router import Router, RouterPrediction
@@ -33,10 +33,14 @@ HOLDOUT = 0.1  # must match `bankbot tune --holdout` so tuning never saw these p
 MAX_WRONG = 0.015  # the target is ≤ 2 % wrong answers on test; leave a margin for the shift
 MAX_DECLINED_BANKING = 0.02
 MAX_DECLINED_IN_SCOPE = 0.005
+# Choices offered for a question no FAQ covers cost its customer a click before the person:
+# at most one in twenty such questions.
+MAX_SUGGESTED_BANKING = 0.05
 ANSWER_GRID = [round(0.30 + 0.01 * i, 2) for i in range(66)]
 MARGIN_GRID = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06]
 CLARIFY_GRID = [0.4, 0.5, 0.6, 0.7]
 DECLINE_GRID = [round(0.30 + 0.05 * i, 2) for i in range(14)]
+SUGGEST_GRID = [round(0.50 + 0.01 * i, 2) for i in range(51)]
 
 
 class _ReplayRouter:
@@ -121,8 +125,11 @@ def _share(outcomes: list[tuple[str, str | None]], wanted: set[str]) -> float:
 def _in_scope_figures(group: Group, outcomes: list[tuple[str, str | None]]) -> dict[str, float]:
     right = sum(d == ANSWER and k == t for (d, k), t in zip(outcomes, group.truth))
     wrong = sum(d == ANSWER and k != t for (d, k), t in zip(outcomes, group.truth))
+    helped = sum(d == SUGGEST and t in [c.key for c in cands[:CHOICES]]
+                 for (d, _), t, cands in zip(outcomes, group.truth, group.candidates))
     n = len(outcomes)
     return {"right": right / n, "wrong": wrong / n, "clarified": _share(outcomes, {CLARIFY}),
+            "suggested": _share(outcomes, {SUGGEST}), "suggested_right_among": helped / n,
             "declined": _share(outcomes, {DECLINE})}
 
 
@@ -171,13 +178,25 @@ def fit_groups(settings: Settings, embedder: Embedder, in_scope: Group, banking:
                     best = (score, values)
     assert best is not None
     values = best[1]
+
+    # 3. suggest: the lowest threshold that offers choices for few banking questions without
+    # an FAQ. It only changes what would have been escalated: right and wrong answers stay.
+    suggest = SUGGEST_GRID[-1]
+    for candidate in SUGGEST_GRID:
+        trial = settings.model_copy(update={**values, "suggest_threshold": candidate})
+        if _share(banking.outcomes(trial, embedder), {SUGGEST}) <= MAX_SUGGESTED_BANKING:
+            suggest = candidate
+            break
+    values["suggest_threshold"] = suggest
     chosen = settings.model_copy(update=values)
     report = {
         "in_scope": _in_scope_figures(in_scope, in_scope.outcomes(chosen, embedder)),
         "banking_declined": _share(banking.outcomes(chosen, embedder), {DECLINE}),
         "banking_answered": _share(banking.outcomes(chosen, embedder), {ANSWER}),
+        "banking_suggested": _share(banking.outcomes(chosen, embedder), {SUGGEST}),
         "ood_declined_or_chat": _share(ood.outcomes(chosen, embedder), {DECLINE, INTENT}),
         "ood_answered": _share(ood.outcomes(chosen, embedder), {ANSWER}),
+        "ood_suggested": _share(ood.outcomes(chosen, embedder), {SUGGEST}),
         "sizes": {g.name: len(g.truth) for g in (in_scope, banking, ood)},
         "wrong_answers_under_cap": best[0][0],
     }
@@ -195,14 +214,19 @@ def write_thresholds(path: Path, values: dict[str, float], report: dict, encoder
         "# CLINC150 val, banking + credit_cards domains. Out of domain: CLINC150 val, other",
         "# domains, + oos_train/oos_val. decline_threshold: the lowest that declines <= 0.5 % of",
         "# in-scope and <= 2 % of banking queries; then answer/clarify maximise right answers with",
-        f"# wrong answers <= {MAX_WRONG:.1%} of in-scope queries. intent_threshold is not fitted.",
+        f"# wrong answers <= {MAX_WRONG:.1%} of in-scope queries; then suggest_threshold is the",
+        f"# lowest that offers choices for <= {MAX_SUGGESTED_BANKING:.0%} of banking queries."
+        " intent_threshold is not fitted.",
         f"# Encoder: {encoder}. At these values on validation: in scope right {s['right']:.1%},",
-        f"# wrong {s['wrong']:.1%}, clarified {s['clarified']:.1%}, declined {s['declined']:.1%};",
-        f"# banking declined {report['banking_declined']:.1%}; out of domain declined or chit-chat"
+        f"# wrong {s['wrong']:.1%}, clarified {s['clarified']:.1%}, suggested {s['suggested']:.1%}"
+        f" (right FAQ among the choices {s['suggested_right_among']:.1%}), declined"
+        f" {s['declined']:.1%};",
+        f"# banking declined {report['banking_declined']:.1%}, suggested"
+        f" {report['banking_suggested']:.1%}; out of domain declined or chit-chat"
         f" {report['ood_declined_or_chat']:.1%}.",
         "# Environment variables BOT_<NAME> override each value.",
     ]
     lines += [f"{name}: {values[name]}" for name in ("intent_threshold", "decline_threshold",
                                                      "answer_threshold", "clarify_margin",
-                                                     "clarify_threshold")]
+                                                     "clarify_threshold", "suggest_threshold")]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

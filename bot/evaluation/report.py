@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import THRESHOLDS_FILE
-from bot.evaluation.fitting import MAX_DECLINED_BANKING, MAX_WRONG
+from bot.decision import CHOICES
+from bot.evaluation.fitting import MAX_DECLINED_BANKING, MAX_SUGGESTED_BANKING, MAX_WRONG
 
 OOS_NAMES = {
     "clinc_single_domain": "CLINC single-domain banking",
@@ -178,9 +179,9 @@ def _deployment_lines(report: dict[str, Any]) -> list[str]:
     lines = [
         "Each set's deployment (thresholds fitted on its valid split; figures on valid):",
         "",
-        "| set | encoder | answer / clarify / margin / decline | valid in-scope right / wrong "
-        "/ clarified / declined | valid ID-OOS answered / declined | valid OOD-OOS declined or "
-        "chat |",
+        "| set | encoder | answer / clarify / margin / decline / suggest | valid in-scope right / "
+        "wrong / clarified / suggested / declined | valid ID-OOS answered / declined / suggested "
+        "| valid OOD-OOS declined or chat |",
         "|---|---|---|---|---|---|",
     ]
     for key, result in report["oos"].items():
@@ -193,10 +194,11 @@ def _deployment_lines(report: dict[str, Any]) -> list[str]:
         cap = "" if v["wrong_answers_under_cap"] else " (no setting met the cap)"
         lines.append(
             f"| {OOS_NAMES[key]} | {encoder} | {t['answer_threshold']} / "
-            f"{t['clarify_threshold']} / {t['clarify_margin']} / {t['decline_threshold']} "
+            f"{t['clarify_threshold']} / {t['clarify_margin']} / {t['decline_threshold']} / "
+            f"{t['suggest_threshold']} "
             f"| {_pct(s['right'])} / {_pct(s['wrong'])}{cap} / {_pct(s['clarified'])} / "
-            f"{_pct(s['declined'])} | {_pct(v['banking_answered'])} / "
-            f"{_pct(v['banking_declined'])} "
+            f"{_pct(s['suggested'])} / {_pct(s['declined'])} | {_pct(v['banking_answered'])} / "
+            f"{_pct(v['banking_declined'])} / {_pct(v['banking_suggested'])} "
             f"| {_pct(v['ood_declined_or_chat'])} |")
     return [*lines, ""]
 
@@ -300,6 +302,8 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
     for name, share in b77["decisions"].items():
         lines.append(f"| decision: {name.replace('_', ' ')} | {_pct(share)} |")
     lines += [
+        f"| suggested, with the right FAQ among the {CHOICES} choices | "
+        f"{_pct(b77['suggested_right_among'])} |",
         f"| precision of answers given | {_pct(b77['answer_precision'])} |",
         "",
         "Anchors (same test split): BERT-large fine-tuned 93.66 %, USE+ConveRT 93.36 % "
@@ -328,7 +332,8 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "learns (CLINC single-domain's ID-OOS intents are among them); the decision "
         "thresholds are fitted like `bankbot fit-thresholds` on the set's "
         "*valid* split (in-scope queries; ID-OOS as banking questions that must be neither "
-        f"declined (≤ {_pct(MAX_DECLINED_BANKING)}) nor answered (≤ {_pct(MAX_WRONG)})). "
+        f"declined (≤ {_pct(MAX_DECLINED_BANKING)}) nor answered (≤ {_pct(MAX_WRONG)}), and "
+        f"offered choices at most {_pct(MAX_SUGGESTED_BANKING)} of the time). "
         "`threshold` keeps 95 % of that set's *valid* in-scope queries (similarity of the top "
         "FAQ); in-scope accuracy counts a query right only if its top FAQ is right and clears "
         "the threshold. The ID-OOS recall at 95 % coverage uses the threshold that "
@@ -356,21 +361,25 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "",
         "### The decision itself (each set's encoder, router, thresholds and FAQ index)",
         "",
-        "| set (test split) | queries | answered right | answered wrong | clarified | escalated "
-        "| declined | intent |",
-        "|---|---|---|---|---|---|---|---|",
+        "| set (test split) | queries | answered right | answered wrong | clarified | suggested "
+        "| escalated | declined | intent |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, result in report["oos"].items():
         for part in ("in_scope", "id_oos", "ood_oos"):
             d = result["decisions"][part]
             right = _pct(d["answered_right"]) if "answered_right" in d else "–"
+            suggested = _pct(d["suggested"])
+            if part == "in_scope":
+                suggested += f" (right FAQ among them: {_pct(result['suggested_right_among'])})"
             lines.append(
                 f"| {OOS_NAMES[key]} | {part.replace('_', '-')} | {right} "
-                f"| {_pct(d['answered_wrong'])} | {_pct(d['clarified'])} | {_pct(d['escalated'])} "
-                f"| {_pct(d['declined'])} | {_pct(d['intent'])} |")
+                f"| {_pct(d['answered_wrong'])} | {_pct(d['clarified'])} | {suggested} "
+                f"| {_pct(d['escalated'])} | {_pct(d['declined'])} | {_pct(d['intent'])} |")
     lines += [
         "",
-        "For ID-OOS the right outcome is *escalated*; for OOD-OOS it is *declined*.",
+        "For ID-OOS the right outcome is *escalated* (*suggested* also reaches a person, one "
+        "click later); for OOD-OOS it is *declined*.",
         "",
         *_deployment_lines(report),
         "Test texts that also occur (after lower-casing) in the set's router's training data "

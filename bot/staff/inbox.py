@@ -1,5 +1,5 @@
-"""The unanswered inbox: escalated and declined customer messages, those in another language
-and single words, grouped by similarity."""
+"""The unanswered inbox: escalated and declined customer messages, those offered choices of FAQs
+instead of an answer, those in another language and single words, grouped by similarity."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ MAX_STORED_CHARS = 1000
 
 
 class UnansweredMessage(Base):
-    """A customer message the assistant escalated, declined, could not read or asked more of."""
+    """A customer message the assistant escalated, only offered choices for, declined, could
+    not read or asked more of."""
 
     __tablename__ = "unanswered_messages"
 

@@ -50,7 +50,8 @@ def test_escalated_and_declined_messages_reach_the_inbox_and_become_drafts(
     app, staff, console_services: Services  # type: ignore[no-untyped-def]
 ) -> None:
     client = TestClient(app)
-    for text in ("can I get a mortgage to buy a flat", "can I get a mortgage for a house",
+    for text in ("where can I find the charges for using my card abroad",
+                 "can I get a mortgage to buy a flat", "can I get a mortgage for a house",
                  "Meine Überweisung ist noch nicht angekommen", "overdraft", "tell me a joke",
                  "/request_human", "hello"):
         assert client.post("/model/parse", json={"text": text}).status_code == 200
@@ -60,6 +61,8 @@ def test_escalated_and_declined_messages_reach_the_inbox_and_become_drafts(
     # Staff see what customers ask in other languages, though the assistant cannot read it.
     assert filed["Meine Überweisung ist noch nicht angekommen"] == "other_language"
     assert filed["overdraft"] == "needs_detail"
+    # Offered choices, not answered: "Add as phrasing" lets its FAQ answer it next time.
+    assert filed["where can I find the charges for using my card abroad"] == "suggest"
     assert "/request_human" not in filed and "hello" not in filed
 
     erin = staff("erin")

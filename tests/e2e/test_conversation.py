@@ -84,6 +84,21 @@ def test_clarify_offers_buttons_and_the_picked_faq_is_answered(stack: Stack) -> 
     assert chat.texts(faq_payloads[1]) == [faq_answer(stack, key)]
 
 
+def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
+    stack: Stack
+) -> None:
+    chat = Chat(stack)
+    replies = chat.say("where can I find the charges for using my card abroad")
+    assert "Which of these" in replies[0]["text"] and not REFERENCE.search(replies[0]["text"])
+    payloads = [b["payload"] for b in replies[0]["buttons"]]
+    assert any('"card_payment_fee_charged"' in p for p in payloads)
+    reference = reference_in(chat.texts(payloads[-1]))  # "Something else: talk to a person"
+    saved = ticket(stack, reference)
+    assert saved["reason"] == "customer_asked_for_person"
+    assert [t["text"] for t in saved["transcript"] if t["from"] == "customer"][0] == (
+        "where can I find the charges for using my card abroad")
+
+
 def test_non_banking_chatter_is_declined_without_a_ticket(stack: Stack) -> None:
     chat = Chat(stack)
     replies = chat.say("what's the weather going to be like tomorrow")
