@@ -87,6 +87,11 @@ class Decision:
         }
 
 
+def offered_keys(candidates: list[Candidate]) -> list[str]:
+    """Return the FAQs a clarification or a suggestion offers as choices."""
+    return [c.key for c in candidates[:CHOICES]]
+
+
 def clean_text(text: str, *, limit: int) -> str:
     """Return the text as the encoder should see it: printable, trimmed, at most limit chars.
 

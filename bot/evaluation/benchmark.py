@@ -19,7 +19,6 @@ import numpy as np
 from bot.config import Settings
 from bot.decision import (
     ANSWER,
-    CHOICES,
     CLARIFY,
     DECLINE,
     ESCALATE,
@@ -30,6 +29,7 @@ from bot.decision import (
     Decider,
     Decision,
     clean_text,
+    offered_keys,
 )
 from bot.evaluation import metrics
 from bot.evaluation.datasets import (
@@ -90,7 +90,7 @@ def outcome(decision: Decision, truth: str | None) -> str:
 
 def suggested_right_among(decisions: list[Decision], truth: list[str]) -> float:
     """Return the share of queries offered choices (suggest) with their right FAQ among them."""
-    return sum(d.decision == SUGGEST and t in [c.key for c in d.candidates[:CHOICES]]
+    return sum(d.decision == SUGGEST and t in offered_keys(d.candidates)
                for d, t in zip(decisions, truth)) / len(truth)
 
 

@@ -22,7 +22,7 @@ import click
 import numpy as np
 
 from bot.config import Settings
-from bot.decision import ANSWER, CHOICES, CLARIFY, DECLINE, INTENT, SUGGEST, Decider
+from bot.decision import ANSWER, CLARIFY, DECLINE, INTENT, SUGGEST, Decider, offered_keys
 from bot.evaluation.datasets import FINANCE_DOMAINS, Example, clinc150, clinc150_domains
 from bot.faq.seed import load_seed, split_alternates
 from bot.nlu.router import Router, RouterPrediction
@@ -125,7 +125,7 @@ def _share(outcomes: list[tuple[str, str | None]], wanted: set[str]) -> float:
 def _in_scope_figures(group: Group, outcomes: list[tuple[str, str | None]]) -> dict[str, float]:
     right = sum(d == ANSWER and k == t for (d, k), t in zip(outcomes, group.truth))
     wrong = sum(d == ANSWER and k != t for (d, k), t in zip(outcomes, group.truth))
-    helped = sum(d == SUGGEST and t in [c.key for c in cands[:CHOICES]]
+    helped = sum(d == SUGGEST and t in offered_keys(cands)
                  for (d, _), t, cands in zip(outcomes, group.truth, group.candidates))
     n = len(outcomes)
     return {"right": right / n, "wrong": wrong / n, "clarified": _share(outcomes, {CLARIFY}),
