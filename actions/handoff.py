@@ -35,6 +35,18 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     return turns
 
 
+def nearest_faqs(tracker: Tracker) -> list[dict[str, Any]]:
+    """Return the nearest FAQs of the customer's latest message or, if it had none (a button
+    such as "Something else: talk to a person", a "no", a request for a person), of the
+    message before: the FAQs that were offered or answered, which staff should see."""
+    customer = [e for e in tracker.events if e.get("event") == "user"][-2:]
+    for event in reversed(customer):
+        candidates = (event.get("parse_data") or {}).get("candidates")
+        if candidates:
+            return candidates
+    return []
+
+
 async def escalate(
     tickets: TicketStore, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
 ) -> list[dict[str, Any]]:
@@ -47,7 +59,7 @@ async def escalate(
             conversation_id=tracker.sender_id,
             reason=reason,
             transcript=transcript(tracker),
-            candidates=tracker.latest_message.get("candidates") or [],
+            candidates=nearest_faqs(tracker),
         )
     except Exception:
         logger.exception("could not create a ticket for %s", tracker.sender_id)

@@ -97,6 +97,8 @@ def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
     assert saved["reason"] == "customer_asked_for_person"
     assert [t["text"] for t in saved["transcript"] if t["from"] == "customer"][0] == (
         "where can I find the charges for using my card abroad")
+    # The FAQs the customer turned down, though the button itself matched none.
+    assert "card_payment_fee_charged" in [c["key"] for c in saved["candidates"]]
 
 
 def test_non_banking_chatter_is_declined_without_a_ticket(stack: Stack) -> None:
