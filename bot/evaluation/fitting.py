@@ -189,14 +189,15 @@ def fit_groups(settings: Settings, embedder: Embedder, in_scope: Group, banking:
             break
     values["suggest_threshold"] = suggest
     chosen = settings.model_copy(update=values)
+    banking_out, ood_out = banking.outcomes(chosen, embedder), ood.outcomes(chosen, embedder)
     report = {
         "in_scope": _in_scope_figures(in_scope, in_scope.outcomes(chosen, embedder)),
-        "banking_declined": _share(banking.outcomes(chosen, embedder), {DECLINE}),
-        "banking_answered": _share(banking.outcomes(chosen, embedder), {ANSWER}),
-        "banking_suggested": _share(banking.outcomes(chosen, embedder), {SUGGEST}),
-        "ood_declined_or_chat": _share(ood.outcomes(chosen, embedder), {DECLINE, INTENT}),
-        "ood_answered": _share(ood.outcomes(chosen, embedder), {ANSWER}),
-        "ood_suggested": _share(ood.outcomes(chosen, embedder), {SUGGEST}),
+        "banking_declined": _share(banking_out, {DECLINE}),
+        "banking_answered": _share(banking_out, {ANSWER}),
+        "banking_suggested": _share(banking_out, {SUGGEST}),
+        "ood_declined_or_chat": _share(ood_out, {DECLINE, INTENT}),
+        "ood_answered": _share(ood_out, {ANSWER}),
+        "ood_suggested": _share(ood_out, {SUGGEST}),
         "sizes": {g.name: len(g.truth) for g in (in_scope, banking, ood)},
         "wrong_answers_under_cap": best[0][0],
     }
