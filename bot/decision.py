@@ -21,7 +21,7 @@ from typing import Any
 from bot.config import Settings
 from bot.nlu.language import LanguageCheck
 from bot.nlu.payload import parse_payload
-from bot.nlu.router import BANKING, OUT_OF_SCOPE, Router
+from bot.nlu.router import BANKING, NEEDS_DETAIL, OUT_OF_SCOPE, Router
 from bot.nlu.words import count_words
 from bot.search.embedder import Embedder
 from bot.search.index import Candidate
@@ -43,7 +43,6 @@ RASA_INTENTS = {
 CHOICES = 2
 EMPTY_MESSAGE = "empty_message"
 OTHER_LANGUAGE = "other_language"
-NEEDS_DETAIL = "needs_detail"
 CHOOSE_FAQ = "choose_faq"
 
 

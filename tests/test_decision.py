@@ -180,9 +180,19 @@ def test_a_request_for_help_that_says_no_more_is_asked_what_about(
     assert services.decider.decide(text).intent == NEEDS_DETAIL
 
 
+# "huh" and "uh" lay nearest "uh huh": they were a yes, and the customer read "Great. Is
+# there anything else I can help with?" (data/router/unclear_words.txt).
+@pytest.mark.parametrize("text", ["huh", "uh", "huh?", "what?", "eh?"])
+def test_a_sign_of_not_following_is_asked_for_more_not_taken_for_a_yes(
+    services: Services, text: str
+) -> None:
+    assert services.decider.decide(text).intent == NEEDS_DETAIL
+
+
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("yes", "affirm"), ("ok", "affirm"), ("no", "deny"), ("no thanks", "deny"),
+    [("yes", "affirm"), ("ok", "affirm"), ("uh huh", "affirm"), ("no", "deny"),
+     ("no thanks", "deny"),
      ("thanks", "thanks"), ("hi", "greet"), ("bye", "goodbye"), ("agent", "request_human")],
 )
 def test_one_or_two_word_replies_are_still_their_intent(

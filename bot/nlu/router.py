@@ -4,8 +4,8 @@ A logistic regression over sentence embeddings, trained from data/nlu.yml (the
 conversational intents, Rasa's format), every FAQ phrasing plus data/router/banking.txt and
 banking_clinc.txt (label "banking") and data/router/out_of_scope.txt (label "out_of_scope":
 non-finance questions and chatter). Beside it, a second one for messages of one or two words,
-trained on the short texts of all of these plus data/router/banking_words.txt and
-chatter_words.txt.
+trained on the short texts of all of these plus data/router/banking_words.txt,
+chatter_words.txt and unclear_words.txt.
 """
 
 from __future__ import annotations
@@ -32,16 +32,20 @@ logger = logging.getLogger(__name__)
 
 BANKING = "banking"
 OUT_OF_SCOPE = "out_of_scope"
+# The intent (data/nlu.yml) for a message that says too little: the customer is asked for more.
+NEEDS_DETAIL = "needs_detail"
 # Messages of at most this many words are routed by a model trained on short texts only.
 # Among 13,000 banking questions and a few hundred short greetings, thanks and yeses, the
 # router had learnt that short means conversational: "statement" was a yes, "lol" a no.
 SHORT_MESSAGE_WORDS = 2
-# Groups only the short model learns from, and the label each is learnt as. Kept out of the
-# router for longer messages: with them, its fitted decline thresholds moved (see
-# docs/evaluation-notes.md).
+# Groups only the short model learns from (data/router/<group>.txt), and the label each is
+# learnt as. Kept out of the router for longer messages: with them, its fitted decline
+# thresholds moved (see docs/evaluation-notes.md).
 BANKING_WORDS = "banking_words"
 CHATTER_WORDS = "chatter_words"
-GROUP_LABELS = {BANKING_WORDS: BANKING, CHATTER_WORDS: OUT_OF_SCOPE}
+UNCLEAR_WORDS = "unclear_words"
+GROUP_LABELS = {BANKING_WORDS: BANKING, CHATTER_WORDS: OUT_OF_SCOPE,
+                UNCLEAR_WORDS: NEEDS_DETAIL}
 
 
 @dataclass(frozen=True)

@@ -42,20 +42,21 @@ def non_banking_texts(data_dir: Path) -> list[str]:
 def router_examples(data_dir: Path, faq_texts: list[str], *,
                     clinc_banking: bool = True) -> dict[str, list[str]]:
     """Return group → texts for the router: conversational intents, banking, out_of_scope,
-    and bare banking words and short chatter (GROUP_LABELS in bot/nlu/router.py).
+    and the groups only the short model learns: bare banking words, short chatter and short
+    signs of not following (GROUP_LABELS in bot/nlu/router.py).
 
     clinc_banking: also learn banking from CLINC150's banking and credit_cards domains
     (banking_clinc.txt). The out-of-scope benchmark sets hold some of those intents out as
     banking questions the bank has no answer for, so their deployments leave them out.
     The bare words and chatter teach only the router's short model, not `bankbot tune`.
     """
-    from bot.nlu.router import BANKING, BANKING_WORDS, CHATTER_WORDS, OUT_OF_SCOPE
+    from bot.nlu.router import BANKING, GROUP_LABELS, OUT_OF_SCOPE
 
     examples = read_rasa_nlu(data_dir / "nlu.yml")
     lists = ("banking_clinc.txt", "banking.txt") if clinc_banking else ("banking.txt",)
     examples[BANKING] = [*faq_texts,
                          *(t for name in lists for t in read_lines(data_dir / "router" / name))]
     examples[OUT_OF_SCOPE] = non_banking_texts(data_dir)
-    examples[BANKING_WORDS] = read_lines(data_dir / "router" / "banking_words.txt")
-    examples[CHATTER_WORDS] = read_lines(data_dir / "router" / "chatter_words.txt")
+    for group in GROUP_LABELS:
+        examples[group] = read_lines(data_dir / "router" / f"{group}.txt")
     return examples
