@@ -5,6 +5,7 @@ the slot the bot service's faq_answer entity sets."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -13,9 +14,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import REPEATED_FAILURE, EscalatingAction, escalate
-from bot.decision import CHOICES
+from bot.decision import CHOICES, CHOOSE_FAQ, OFFER, REQUEST_HUMAN
 
 logger = logging.getLogger(__name__)
+
+
+def _payload(intent: str, **entities: Any) -> str:
+    """Return a button's payload in Rasa's syntax: /intent or /intent{"entity": value}."""
+    return f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}"
 
 
 def _failed_before(tracker: Tracker) -> bool:
@@ -34,12 +40,15 @@ class ActionClarifyFaq(EscalatingAction):
     ) -> list[dict[str, Any]]:
         if _failed_before(tracker):
             return await escalate(self.tickets, dispatcher, tracker, REPEATED_FAILURE)
-        candidates = (tracker.latest_message.get("candidates") or [])[:CHOICES]
-        buttons = [
-            {"title": c["question"], "payload": f'/choose_faq{{"faq_key": "{c["key"]}"}}'}
-            for c in candidates
-        ]
-        buttons.append({"title": "Something else: talk to a person", "payload": "/request_human"})
+        message = tracker.latest_message
+        candidates = (message.get("candidates") or [])[:CHOICES]
+        # A suggestion's buttons carry its inbox id back, so staff see which one was clicked.
+        offer = {OFFER: message[OFFER]} if isinstance(message.get(OFFER), int) else {}
+        buttons = [{"title": c["question"], "payload": _payload(CHOOSE_FAQ, faq_key=c["key"],
+                                                                **offer)}
+                   for c in candidates]
+        buttons.append({"title": "Something else: talk to a person",
+                        "payload": _payload(REQUEST_HUMAN, **offer)})
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         return [SlotSet("failed_turns", 1.0)]
 

@@ -44,6 +44,11 @@ CHOICES = 2
 EMPTY_MESSAGE = "empty_message"
 OTHER_LANGUAGE = "other_language"
 CHOOSE_FAQ = "choose_faq"
+REQUEST_HUMAN = "request_human"
+# A suggestion's inbox id: /model/parse returns it under this key, and the buttons of its
+# choices send it back as an entity, so the customer's click is noted on that inbox message.
+OFFER = "offer"
+_CHOICE_INTENTS = (CHOOSE_FAQ, REQUEST_HUMAN)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,14 @@ class Decision:
         if self.intent in (OTHER_LANGUAGE, NEEDS_DETAIL):
             return self.intent
         return self.decision if self.decision in (ESCALATE, SUGGEST, DECLINE) else None
+
+    @property
+    def clicked_offer(self) -> int | None:
+        """Return the inbox id of the choices this button click answers (an FAQ's or the
+        person's button), or None."""
+        offer = self.entities.get(OFFER)
+        is_id = isinstance(offer, int) and not isinstance(offer, bool)
+        return offer if is_id and self.intent in _CHOICE_INTENTS else None
 
     def as_row(self) -> dict[str, Any]:
         """Return the line `bankbot ask --json` prints."""

@@ -23,7 +23,7 @@ from rasa_sdk.interfaces import (
 
 from actions import all_actions
 from bot.console import create_console
-from bot.decision import ANSWER, Decision
+from bot.decision import ANSWER, OFFER, SUGGEST, Decision
 from bot.errors import BotError
 from bot.services import Services
 from bot.widget import mount_widget
@@ -56,7 +56,7 @@ def _string_field(body: dict[str, Any], name: str) -> str:
 
 def _entities(decision: Decision, answer: str | None) -> list[dict[str, Any]]:
     """Return the payload's entities, plus the answered FAQ's key and text for the slots."""
-    values = dict(decision.entities)
+    values = {k: v for k, v in decision.entities.items() if k != OFFER}  # ours, not Rasa's
     if answer is not None:
         values.update(faq_key=decision.faq_key, faq_answer=answer)
     return [{"entity": k, "value": v} for k, v in values.items()]
@@ -145,16 +145,28 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
 
     @app.post("/model/parse")
     async def model_parse(request: Request) -> JSONResponse:
-        text = _string_field(await _json_object(request), "text")
+        body = await _json_object(request)
+        text = _string_field(body, "text")
+        # Rasa sends the conversation's sender id as message_id.
+        conversation = body.get("message_id") if isinstance(body.get("message_id"), str) else None
         lane = lanes[len(text) > services.settings.long_message_chars]
         decision = await asyncio.get_running_loop().run_in_executor(
             lane, services.decider.decide, text)
+        reply = parse_reply(decision, services)
         if decision.unanswered:  # feeds the console's inbox
-            await run_in_threadpool(services.inbox.record, text=text,
-                                    decision=decision.unanswered, faq_key=decision.faq_key,
-                                    score=decision.confidence)
+            filed = await run_in_threadpool(
+                services.inbox.record, text=text, decision=decision.unanswered,
+                faq_key=decision.faq_key, score=decision.confidence,
+                conversation_id=conversation)
+            if decision.decision == SUGGEST and filed is not None:
+                reply[OFFER] = filed  # the choice buttons send it back
+        if conversation and decision.clicked_offer is not None:
+            # A click on the choices offered for that inbox message: an FAQ, or (None) a person.
+            await run_in_threadpool(services.inbox.record_choice,
+                                    message_id=decision.clicked_offer,
+                                    conversation_id=conversation, faq_key=decision.faq_key)
         # A plain JSONResponse skips FastAPI's response-model encoding, per message.
-        return JSONResponse(parse_reply(decision, services))
+        return JSONResponse(reply)
 
     @app.post("/webhook")
     async def webhook(request: Request) -> JSONResponse:

@@ -208,6 +208,17 @@ def test_a_button_payload_chooses_its_faq(services: Services) -> None:
         ANSWER, "choose_faq", "card_arrival")
 
 
+@pytest.mark.parametrize(
+    ("text", "offer"),
+    [('/choose_faq{"faq_key": "card_arrival", "offer": 7}', 7), ('/request_human{"offer": 7}', 7),
+     ('/request_human{"offer": true}', None), ('/request_human{"offer": "7"}', None),
+     ('/greet{"offer": 7}', None), ("/request_human", None)],
+)
+def test_only_a_choice_button_answers_an_offer(services: Services, text: str,
+                                               offer: int | None) -> None:
+    assert services.decider.decide(text).clicked_offer == offer
+
+
 def test_a_payload_for_an_unknown_faq_is_escalated_not_answered(services: Services) -> None:
     assert services.decider.decide('/choose_faq{"faq_key": "retired"}').decision == ESCALATE
 

@@ -97,6 +97,22 @@ def test_failed_write_leaves_nothing_behind(db: Database) -> None:
     assert [f.key for f in store.list_faqs()] == ["card_arrival"]
 
 
+def test_the_migrations_build_the_tables_the_code_uses(database_url: str) -> None:
+    # Every model must be imported for its table to be compared.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import bot.feedback
+    import bot.staff.accounts
+    import bot.staff.inbox  # noqa: F401
+    from bot.db import Base
+
+    db = Database(database_url)
+    with db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    db.dispose()
+
+
 def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
     from alembic import command
 

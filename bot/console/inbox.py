@@ -34,7 +34,8 @@ def inbox_groups(c: Console) -> list[MessageGroup]:
 async def inbox(request: Request, who: Editor, c: ConsoleDep) -> Response:
     groups = await run_in_threadpool(inbox_groups, c)
     keys = [r.version.key for r in c.reviews.list_records(include_retired=False)]
-    return page(request, c, who, "inbox.html", groups=groups, keys=keys)
+    return page(request, c, who, "inbox.html", groups=groups, keys=keys,
+                choices=c.inbox.choice_counts())
 
 
 @router.post("/inbox/{message_id}/alternate")

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import DateTime, Float, Integer, String, Text, select, update
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, false, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, Database
+from bot.decision import SUGGEST
 from bot.errors import BotError
 from bot.faq.models import utcnow
 
@@ -36,6 +37,11 @@ class UnansweredMessage(Base):
     status: Mapped[str] = mapped_column(String(20), default=NEW, index=True)
     handled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Rasa's sender id, when the message came through Rasa.
+    conversation_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    # What the customer clicked after a suggestion: one of the FAQs offered, or the person.
+    picked_faq_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    asked_for_person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MessageNotFound(BotError):
@@ -57,6 +63,18 @@ class MessageView:
     faq_key: str | None
     score: float
     created_at: datetime
+    conversation_id: str | None = None
+    picked_faq_key: str | None = None
+    asked_for_person: bool = False
+
+
+@dataclass(frozen=True)
+class ChoiceCounts:
+    """How customers answered the choices they were offered instead of an answer."""
+
+    offered: int
+    picked_faq: int
+    asked_for_person: int
 
 
 @dataclass
@@ -72,7 +90,8 @@ class MessageGroup:
 
 
 def _view(row: UnansweredMessage) -> MessageView:
-    return MessageView(row.id, row.text, row.decision, row.faq_key, row.score, row.created_at)
+    return MessageView(row.id, row.text, row.decision, row.faq_key, row.score, row.created_at,
+                       row.conversation_id, row.picked_faq_key, bool(row.asked_for_person))
 
 
 class InboxStore:
@@ -81,17 +100,56 @@ class InboxStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, *, text: str, decision: str, faq_key: str | None, score: float) -> None:
-        """Store one message; log and carry on if the database refuses.
+    def record(self, *, text: str, decision: str, faq_key: str | None, score: float,
+               conversation_id: str | None = None) -> int | None:
+        """Store one message and return its id; log, carry on and return None if the database
+        refuses.
 
         The customer's reply must never depend on this bookkeeping (issue 5).
         """
         try:
             with self.db.session() as session:
-                session.add(UnansweredMessage(text=text[:MAX_STORED_CHARS], decision=decision,
-                                              faq_key=faq_key, score=float(score), status=NEW))
+                row = UnansweredMessage(text=text[:MAX_STORED_CHARS], decision=decision,
+                                        faq_key=faq_key, score=float(score), status=NEW,
+                                        conversation_id=conversation_id)
+                session.add(row)
+                session.flush()
+                return row.id
         except Exception:
             logger.exception("could not record an unanswered message")
+            return None
+
+    def record_choice(self, *, message_id: int, conversation_id: str,
+                      faq_key: str | None) -> bool:
+        """Note what the customer clicked after being offered choices for message_id: an FAQ
+        (its key) or, with None, the person. Only the first click of the conversation that
+        was offered them counts. Return whether it was noted; never raise (as record)."""
+        values = {"picked_faq_key": faq_key} if faq_key else {"asked_for_person": True}
+        try:
+            with self.db.session() as session:
+                result = session.execute(
+                    update(UnansweredMessage)
+                    .where(UnansweredMessage.id == message_id,
+                           UnansweredMessage.conversation_id == conversation_id,
+                           UnansweredMessage.decision == SUGGEST,
+                           UnansweredMessage.picked_faq_key.is_(None),
+                           UnansweredMessage.asked_for_person.is_(False))
+                    .values(**values))
+                return bool(result.rowcount)
+        except Exception:
+            logger.exception("could not note a customer's choice")
+            return False
+
+    def choice_counts(self) -> ChoiceCounts:
+        """Return how many messages were offered choices, and how the customers answered."""
+        suggested = UnansweredMessage.decision == SUGGEST
+        with self.db.session() as session:
+            offered, picked, person = session.execute(select(
+                func.count(),
+                func.count(UnansweredMessage.picked_faq_key),
+                func.count().filter(UnansweredMessage.asked_for_person.is_(True)),
+            ).where(suggested)).one()
+        return ChoiceCounts(int(offered), int(picked), int(person))
 
     def list_new(self, *, limit: int = 500) -> list[MessageView]:
         """Return the newest messages nobody has handled yet."""

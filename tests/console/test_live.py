@@ -92,3 +92,34 @@ def test_parse_answers_even_when_the_inbox_cannot_be_written(
     reply = TestClient(app).post("/model/parse", json={"text": "tell me a joke"})
     assert reply.status_code == 200 and reply.json()["intent"]["name"] == "out_of_scope"
     unmigrated.dispose()
+
+
+def test_staff_see_which_choice_a_customer_clicked(
+    app, staff, console_services: Services  # type: ignore[no-untyped-def]
+) -> None:
+    client = TestClient(app)
+
+    def parse(text: str, sender: str) -> dict:
+        return client.post("/model/parse", json={"text": text, "message_id": sender}).json()
+
+    near_miss = "where can I find the charges for using my card abroad"
+    picks, person = parse(near_miss, "picks"), parse(near_miss, "person")
+    other = picks["candidates"][1]["key"]
+    # The clarify action puts the inbox id in the buttons' payloads; a click sends it back.
+    picked = parse(f'/choose_faq{{"faq_key": "{other}", "offer": {picks["offer"]}}}', "picks")
+    assert picked["intent"]["name"] == "choose_faq"
+    assert {e["entity"] for e in picked["entities"]} == {"faq_key", "faq_answer"}
+    parse(f'/request_human{{"offer": {person["offer"]}}}', "person")
+    # A forged click from another conversation changes nothing.
+    parse(f'/request_human{{"offer": {picks["offer"]}}}', "someone-else")
+
+    page = staff("erin").get("/staff/inbox").text
+    rows = {offer: next(r for r in page.split("<tr>") if f"/inbox/{offer}/alternate" in r)
+            for offer in (picks["offer"], person["offer"])}
+    assert f"the customer picked {other}" in rows[picks["offer"]]
+    # "Add as phrasing" offers the FAQ the customer picked, not the nearest.
+    assert f'<option value="{other}" selected>' in rows[picks["offer"]]
+    assert "the customer asked for a person" in rows[person["offer"]]
+    counts = console_services.inbox.choice_counts()
+    assert (counts.picked_faq, counts.asked_for_person) == (1, 1)
+    assert "picked an FAQ for 1, asked for a person for 1," in page

@@ -12,7 +12,7 @@ from bot.faq.review import FaqVersion, ReviewRefused, ReviewStore
 from bot.faq.store import FaqEntry, FaqStore
 from bot.faq.transfer import ImportErrors, export_faqs, parse_import
 from bot.staff.accounts import AccountError, AccountStore, LoginFailed
-from bot.staff.inbox import HANDLED, InboxStore, MessageView, group_messages
+from bot.staff.inbox import HANDLED, ChoiceCounts, InboxStore, MessageView, group_messages
 from bot.tickets import TicketStore
 
 PASSWORD = "a long enough password"
@@ -191,9 +191,36 @@ def test_inbox_records_groups_and_closes(db: Database) -> None:
     assert len(inbox.list_new()) == 2
 
 
+def test_the_inbox_notes_the_first_click_on_a_suggestions_choices(db: Database) -> None:
+    inbox = InboxStore(db)
+    offered = inbox.record(text="fees abroad?", decision="suggest", faq_key="card_fee",
+                           score=0.71, conversation_id="c1")
+    declined = inbox.record(text="a joke", decision="decline", faq_key=None, score=0.9,
+                            conversation_id="c1")
+    assert offered is not None and declined is not None
+    # Another conversation cannot mark it, nor can a click on a message not offered choices.
+    assert not inbox.record_choice(message_id=offered, conversation_id="c2", faq_key="x")
+    assert not inbox.record_choice(message_id=declined, conversation_id="c1", faq_key=None)
+    assert inbox.record_choice(message_id=offered, conversation_id="c1", faq_key="atm_fee")
+    assert not inbox.record_choice(message_id=offered, conversation_id="c1", faq_key=None)
+    person = inbox.record(text="fees?", decision="suggest", faq_key="card_fee", score=0.7,
+                          conversation_id="c3")
+    assert person is not None
+    assert inbox.record_choice(message_id=person, conversation_id="c3", faq_key=None)
+    inbox.record(text="charges?", decision="suggest", faq_key="card_fee", score=0.7)
+    views = {m.text: m for m in inbox.list_new()}
+    assert (views["fees abroad?"].picked_faq_key, views["fees abroad?"].asked_for_person) == (
+        "atm_fee", False)
+    assert (views["fees?"].picked_faq_key, views["fees?"].asked_for_person) == (None, True)
+    assert inbox.choice_counts() == ChoiceCounts(offered=3, picked_faq=1, asked_for_person=1)
+
+
 def test_inbox_record_never_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
     unmigrated = Database(f"sqlite:///{tmp_path / 'empty.db'}")
-    InboxStore(unmigrated).record(text="hi", decision="decline", faq_key=None, score=0.0)
+    assert InboxStore(unmigrated).record(text="hi", decision="decline", faq_key=None,
+                                         score=0.0) is None
+    assert not InboxStore(unmigrated).record_choice(message_id=1, conversation_id="c1",
+                                                    faq_key=None)
     unmigrated.dispose()
 
 

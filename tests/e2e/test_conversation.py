@@ -12,7 +12,9 @@ import uuid
 import httpx
 import pytest
 
+from bot.db import Database
 from bot.stack import Stack
+from bot.staff.inbox import InboxStore, MessageView
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +60,15 @@ def faq_answer(stack: Stack, key: str) -> str:
     return httpx.get(f"{stack.settings.service_url}/faqs/{key}", timeout=30).json()["answer"]
 
 
+def inbox_messages(stack: Stack, conversation_id: str) -> list[MessageView]:
+    """Return what the staff inbox holds for one conversation (read from its database)."""
+    db = Database(stack.settings.db_url)
+    try:
+        return [m for m in InboxStore(db).list_new() if m.conversation_id == conversation_id]
+    finally:
+        db.dispose()
+
+
 def reference_in(texts: list[str]) -> str:
     found = [m.group(0) for t in texts for m in [REFERENCE.search(t)] if m]
     assert found, f"no ticket reference in {texts}"
@@ -99,6 +110,26 @@ def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
         "where can I find the charges for using my card abroad")
     # The FAQs the customer turned down, though the button itself matched none.
     assert "card_payment_fee_charged" in [c["key"] for c in saved["candidates"]]
+    # Staff see in the inbox that the choices did not help.
+    [offered] = inbox_messages(stack, chat.sender)
+    assert (offered.decision, offered.asked_for_person, offered.picked_faq_key) == (
+        "suggest", True, None)
+
+
+def test_a_pick_from_the_choices_is_answered_and_noted_for_staff(stack: Stack) -> None:
+    chat = Chat(stack)
+    replies = chat.say("where can I find the charges for using my card abroad")
+    pick = next(b["payload"] for b in replies[0]["buttons"]
+                if '"card_payment_fee_charged"' in b["payload"])
+    assert chat.texts(pick) == [faq_answer(stack, "card_payment_fee_charged")]
+    [offered] = inbox_messages(stack, chat.sender)
+    assert (offered.picked_faq_key, offered.asked_for_person) == ("card_payment_fee_charged",
+                                                                  False)
+    # A second click on the same choices is not counted again.
+    other = next(b["payload"] for b in replies[0]["buttons"]
+                 if b["payload"].startswith("/choose_faq") and b["payload"] != pick)
+    chat.say(other)
+    assert inbox_messages(stack, chat.sender)[0].picked_faq_key == "card_payment_fee_charged"
 
 
 def test_non_banking_chatter_is_declined_without_a_ticket(stack: Stack) -> None:
