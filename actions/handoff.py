@@ -15,11 +15,15 @@ from bot.tickets import TicketStore
 logger = logging.getLogger(__name__)
 
 # Why a conversation was handed over, by the intent that triggered it.
+COMPLAINT = "complaint"
 REASONS = {
     "request_human": "customer_asked_for_person",
+    "complain": COMPLAINT,
     "ask_unanswerable": "no_matching_faq",
 }
 REPEATED_FAILURE = "repeated_failure"
+# What the customer is told, by reason; utter_escalated for the others.
+REPLIES = {COMPLAINT: "utter_complaint_received"}
 
 
 def transcript(tracker: Tracker) -> list[dict[str, Any]]:
@@ -65,7 +69,8 @@ async def escalate(
         logger.exception("could not create a ticket for %s", tracker.sender_id)
         dispatcher.utter_message(response="utter_escalation_failed")
         return [SlotSet("failed_turns", 0.0)]
-    dispatcher.utter_message(response="utter_escalated", reference=ticket.reference)
+    dispatcher.utter_message(response=REPLIES.get(reason, "utter_escalated"),
+                             reference=ticket.reference)
     return [SlotSet("ticket_reference", ticket.reference), SlotSet("failed_turns", 0.0)]
 
 

@@ -85,7 +85,8 @@ class Decision:
         """Return the inbox id of the choices this button click answers (an FAQ's or the
         person's button), or None."""
         offer = self.entities.get(OFFER)
-        is_id = isinstance(offer, int) and not isinstance(offer, bool)
+        # A forged payload may send anything: only a row id the databases can hold counts.
+        is_id = type(offer) is int and 0 < offer < 2**31
         return offer if is_id and self.intent in _CHOICE_INTENTS else None
 
     def as_row(self) -> dict[str, Any]:

@@ -110,14 +110,17 @@ class TicketStore:
             return _view(ticket)
 
     def list_tickets(
-        self, *, conversation_id: str | None = None, status: str | None = None
+        self, *, conversation_id: str | None = None, status: str | None = None,
+        reason: str | None = None,
     ) -> list[TicketView]:
-        """Return tickets, newest first, optionally of one conversation or one status."""
+        """Return tickets, newest first, optionally of one conversation, status or reason."""
         query = select(Ticket).order_by(Ticket.id.desc())
         if conversation_id is not None:
             query = query.where(Ticket.conversation_id == conversation_id)
         if status is not None:
             query = query.where(Ticket.status == status)
+        if reason is not None:
+            query = query.where(Ticket.reason == reason)
         with self.db.session() as session:
             return [_view(t) for t in session.scalars(query)]
 

@@ -212,6 +212,7 @@ def test_a_button_payload_chooses_its_faq(services: Services) -> None:
     ("text", "offer"),
     [('/choose_faq{"faq_key": "card_arrival", "offer": 7}', 7), ('/request_human{"offer": 7}', 7),
      ('/request_human{"offer": true}', None), ('/request_human{"offer": "7"}', None),
+     ('/request_human{"offer": 99999999999999999999}', None),
      ('/greet{"offer": 7}', None), ("/request_human", None)],
 )
 def test_only_a_choice_button_answers_an_offer(services: Services, text: str,
@@ -261,8 +262,8 @@ def test_markup_and_sql_are_not_answered_as_faqs(services: Services) -> None:
         ("never mind", "never_mind"),
         ("you are useless", "deny"),
         ("bad bot", "deny"),
-        ("i want to complain", "request_human"),
-        ("I want to make a complaint about my branch", "request_human"),
+        ("i want to complain", "complain"),
+        ("I want to make a complaint about my branch", "complain"),
         ("is anyone there", "greet"),
     ],
 )

@@ -98,6 +98,7 @@ def test_proportion_interval_is_wilsons_and_narrows_with_more_queries():
         ("presence", "intent", "greet", False),
         ("presence", "escalate", None, True),
         ("complaint", "escalate", None, False),
+        ("complaint", "intent", "complain", False),
         ("complaint", "intent", "request_human", False),
         ("complaint", "decline", None, True),
         ("frustration", "intent", "deny", False),

@@ -67,9 +67,11 @@ def dismiss(request: Request, who: Editor, c: ConsoleDep, message_id: int) -> Re
 
 
 @router.get("/tickets")
-def list_tickets(request: Request, who: Editor, c: ConsoleDep, status: str = "open") -> Response:
-    tickets = c.services.tickets.list_tickets(status=None if status == "all" else status)
-    return page(request, c, who, "tickets.html", tickets=tickets, status=status)
+def list_tickets(request: Request, who: Editor, c: ConsoleDep, status: str = "open",
+                 reason: str = "") -> Response:
+    tickets = c.services.tickets.list_tickets(status=None if status == "all" else status,
+                                              reason=reason or None)
+    return page(request, c, who, "tickets.html", tickets=tickets, status=status, reason=reason)
 
 
 @router.get("/tickets/{reference}")

@@ -274,8 +274,8 @@ _CONVERSATIONAL = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challeng
 _DECLINED = {DECLINE, OTHER_LANGUAGE}
 _RIGHT = {
     "presence": {"greet"},
-    "complaint": {"request_human", ESCALATE},
-    "frustration": {"deny", "request_human", ESCALATE},
+    "complaint": {"complain", "request_human", ESCALATE},
+    "frustration": {"deny", "complain", "request_human", ESCALATE},
     "never_mind": {"never_mind", "goodbye"},
 }
 

@@ -176,3 +176,15 @@ def test_try_it_shows_live_and_draft_decisions(staff) -> None:  # type: ignore[n
                                   "/staff/try?text=hello", "/staff/faqs/new"])
 def test_pages_render_for_an_editor(staff, path: str) -> None:  # type: ignore[no-untyped-def]
     assert staff("erin").get(path).status_code == 200
+
+
+def test_staff_can_list_the_complaints_alone(staff, console_services: Services) -> None:  # type: ignore[no-untyped-def]
+    tickets = console_services.tickets
+    complaint = tickets.create_ticket(conversation_id="c1", reason="complaint", candidates=[],
+                                      transcript=[{"from": "customer", "text": "I complain"}])
+    other = tickets.create_ticket(conversation_id="c2", reason="no_matching_faq", candidates=[],
+                                  transcript=[{"from": "customer", "text": "a mortgage?"}])
+    page = staff("erin").get("/staff/tickets", params={"status": "all", "reason": "complaint"})
+    assert complaint.reference in page.text and other.reference not in page.text
+    every = staff("erin").get("/staff/tickets", params={"status": "all"}).text
+    assert complaint.reference in every and other.reference in every

@@ -186,8 +186,10 @@ def test_dropping_a_question_ends_the_failed_attempts_and_a_complaint_reaches_a_
     assert chat.texts("never mind")[0].startswith("No problem")
     # Without "never mind", this would be the second failed attempt in a row: an escalation.
     assert chat.texts("you are useless")[0].startswith("Sorry about that")
-    reference = reference_in(chat.texts("I want to make a complaint about my branch"))
-    assert ticket(stack, reference)["reason"] == "customer_asked_for_person"
+    replies = chat.texts("I want to make a complaint about my branch")
+    assert "as a complaint" in replies[0]
+    # Staff see it is a complaint, which a bank must record and answer as one.
+    assert ticket(stack, reference_in(replies))["reason"] == "complaint"
 
 
 def test_uncovered_banking_question_creates_a_ticket_with_context(stack: Stack) -> None:
