@@ -1,5 +1,6 @@
 """The unanswered inbox: escalated and declined customer messages, those offered choices of FAQs
-instead of an answer, those in another language and single words, grouped by similarity."""
+instead of an answer (with the customer's click on them), those in another language and single
+words, grouped by similarity."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 NEW, HANDLED, DISMISSED = "new", "handled", "dismissed"
 # Longer messages are cut: the inbox shows what was asked, not an essay.
 MAX_STORED_CHARS = 1000
+# Longer conversation ids (from callers of /model/parse other than Rasa) are cut to the
+# column, the same way when a message is filed and when a click is noted, so both still match.
+MAX_CONVERSATION_ID_CHARS = 255
 
 
 class UnansweredMessage(Base):
@@ -38,7 +42,8 @@ class UnansweredMessage(Base):
     handled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Rasa's sender id, when the message came through Rasa.
-    conversation_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(MAX_CONVERSATION_ID_CHARS),
+                                                        nullable=True, index=True)
     # What the customer clicked after a suggestion: one of the FAQs offered, or the person.
     picked_faq_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     asked_for_person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -89,6 +94,10 @@ class MessageGroup:
         return self.messages[0]
 
 
+def _cut(conversation_id: str | None) -> str | None:
+    return conversation_id[:MAX_CONVERSATION_ID_CHARS] if conversation_id else None
+
+
 def _view(row: UnansweredMessage) -> MessageView:
     return MessageView(row.id, row.text, row.decision, row.faq_key, row.score, row.created_at,
                        row.conversation_id, row.picked_faq_key, bool(row.asked_for_person))
@@ -111,7 +120,7 @@ class InboxStore:
             with self.db.session() as session:
                 row = UnansweredMessage(text=text[:MAX_STORED_CHARS], decision=decision,
                                         faq_key=faq_key, score=float(score), status=NEW,
-                                        conversation_id=conversation_id)
+                                        conversation_id=_cut(conversation_id))
                 session.add(row)
                 session.flush()
                 return row.id
@@ -130,7 +139,7 @@ class InboxStore:
                 result = session.execute(
                     update(UnansweredMessage)
                     .where(UnansweredMessage.id == message_id,
-                           UnansweredMessage.conversation_id == conversation_id,
+                           UnansweredMessage.conversation_id == _cut(conversation_id),
                            UnansweredMessage.decision == SUGGEST,
                            UnansweredMessage.picked_faq_key.is_(None),
                            UnansweredMessage.asked_for_person.is_(False))

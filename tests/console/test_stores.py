@@ -208,11 +208,17 @@ def test_the_inbox_notes_the_first_click_on_a_suggestions_choices(db: Database) 
     assert person is not None
     assert inbox.record_choice(message_id=person, conversation_id="c3", faq_key=None)
     inbox.record(text="charges?", decision="suggest", faq_key="card_fee", score=0.7)
+    # A conversation id longer than the column (a caller other than Rasa) still matches.
+    long_id = "x" * 300
+    clicked = inbox.record(text="fee?", decision="suggest", faq_key="card_fee", score=0.7,
+                           conversation_id=long_id)
+    assert clicked is not None
+    assert inbox.record_choice(message_id=clicked, conversation_id=long_id, faq_key="atm_fee")
     views = {m.text: m for m in inbox.list_new()}
     assert (views["fees abroad?"].picked_faq_key, views["fees abroad?"].asked_for_person) == (
         "atm_fee", False)
     assert (views["fees?"].picked_faq_key, views["fees?"].asked_for_person) == (None, True)
-    assert inbox.choice_counts() == ChoiceCounts(offered=3, picked_faq=1, asked_for_person=1)
+    assert inbox.choice_counts() == ChoiceCounts(offered=4, picked_faq=2, asked_for_person=1)
 
 
 def test_inbox_record_never_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
