@@ -5,7 +5,6 @@ the slot the bot service's faq_answer entity sets."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,13 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import REPEATED_FAILURE, EscalatingAction, escalate
 from bot.decision import CHOICES, CHOOSE_FAQ, OFFER, REQUEST_HUMAN
+from bot.nlu.payload import format_payload
 
 logger = logging.getLogger(__name__)
-
-
-def _payload(intent: str, **entities: Any) -> str:
-    """Return a button's payload in Rasa's syntax: /intent or /intent{"entity": value}."""
-    return f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}"
 
 
 def _failed_before(tracker: Tracker) -> bool:
@@ -44,11 +39,11 @@ class ActionClarifyFaq(EscalatingAction):
         candidates = (message.get("candidates") or [])[:CHOICES]
         # A suggestion's buttons carry its inbox id back, so staff see which one was clicked.
         offer = {OFFER: message[OFFER]} if isinstance(message.get(OFFER), int) else {}
-        buttons = [{"title": c["question"], "payload": _payload(CHOOSE_FAQ, faq_key=c["key"],
-                                                                **offer)}
+        buttons = [{"title": c["question"],
+                    "payload": format_payload(CHOOSE_FAQ, faq_key=c["key"], **offer)}
                    for c in candidates]
         buttons.append({"title": "Something else: talk to a person",
-                        "payload": _payload(REQUEST_HUMAN, **offer)})
+                        "payload": format_payload(REQUEST_HUMAN, **offer)})
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         return [SlotSet("failed_turns", 1.0)]
 

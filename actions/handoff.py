@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.decision import REQUEST_HUMAN
 from bot.tickets import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 # Why a conversation was handed over, by the intent that triggered it.
 COMPLAINT = "complaint"
 REASONS = {
-    "request_human": "customer_asked_for_person",
+    REQUEST_HUMAN: "customer_asked_for_person",
     "complain": COMPLAINT,
     "ask_unanswerable": "no_matching_faq",
 }

@@ -37,3 +37,9 @@ def parse_payload(text: str) -> Payload | None:
             return None
         entities = loaded
     return Payload(intent=match.group("intent"), entities=entities)
+
+
+def format_payload(intent: str, **entities: Any) -> str:
+    """Return the text a button sends for this intent and these entities, in the syntax
+    parse_payload reads: /intent, or /intent{"entity": value}."""
+    return f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}"
