@@ -81,6 +81,11 @@ class ChoiceCounts:
     picked_faq: int
     asked_for_person: int
 
+    @property
+    def neither(self) -> int:
+        """Return how many were offered choices and clicked none of them."""
+        return self.offered - self.picked_faq - self.asked_for_person
+
 
 @dataclass
 class MessageGroup:

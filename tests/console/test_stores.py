@@ -219,6 +219,7 @@ def test_the_inbox_notes_the_first_click_on_a_suggestions_choices(db: Database) 
         "atm_fee", False)
     assert (views["fees?"].picked_faq_key, views["fees?"].asked_for_person) == (None, True)
     assert inbox.choice_counts() == ChoiceCounts(offered=4, picked_faq=2, asked_for_person=1)
+    assert inbox.choice_counts().neither == 1
 
 
 def test_inbox_record_never_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
