@@ -255,7 +255,8 @@ def test_markup_and_sql_are_not_answered_as_faqs(services: Services) -> None:
 
 # Conversational messages that are not questions: before they were in data/nlu.yml, "never
 # mind" was escalated (a ticket, and "I've passed this to our team"), "you are useless" was
-# thanked, "i want to complain" was declined as not about banking, "you there?" escalated.
+# thanked, "i want to complain" was declined as not about banking, "you there?" escalated;
+# later "still with me?" got a goodbye and "can you hear me" filed a ticket.
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
@@ -265,6 +266,8 @@ def test_markup_and_sql_are_not_answered_as_faqs(services: Services) -> None:
         ("i want to complain", "complain"),
         ("I want to make a complaint about my branch", "complain"),
         ("is anyone there", "greet"),
+        ("still with me?", "greet"),
+        ("can you hear me", "greet"),
     ],
 )
 def test_conversational_messages_that_are_not_questions_get_their_intent(
