@@ -218,17 +218,22 @@ def serve(host: str | None, port: int | None) -> None:
     """Serve /model/parse for Rasa, the actions webhook and the ticket API."""
     import uvicorn
 
+    from bot.migrate import require_current_schema
     from bot.service import create_app
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = get_settings().model_copy(update=overrides)
+    require_current_schema(settings.db_url)
     app = create_app(Services(settings))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
                 timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def _stack_settings(rasa_port: int | None) -> Settings:
+    from bot.migrate import require_current_schema
+
     settings = get_settings()
+    require_current_schema(settings.db_url)  # before starting anything
     return settings.model_copy(update={"rasa_port": rasa_port}) if rasa_port else settings
 
 

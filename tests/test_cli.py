@@ -69,3 +69,25 @@ def test_feedback_list_shows_widget_ratings_newest_first(runner: CliRunner,
     result = runner.invoke(cli, ["feedback", "list", "--conversation", "cli-1", "--rating", "up"])
     assert result.exit_code == 0
     assert result.stdout.count("\n") == 1 and "Answer one" in result.stdout
+
+
+def test_the_service_refuses_to_start_on_a_database_that_needs_migrating(tmp_path) -> None:
+    # Serving an older schema would lose every write to the newer columns, unnoticed.
+    import os
+    import subprocess
+    import sys
+
+    from alembic import command
+
+    from bot.migrate import alembic_config
+    from bot.workspace import free_port
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    command.upgrade(alembic_config(url), "0003")
+    env = {**os.environ, "BOT_DATABASE_URL": url}
+    # Were it to start, it would serve until killed: the timeout fails the test.
+    result = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
+                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "revision 0003; this version needs 0004" in result.stderr
+    assert "bankbot db upgrade" in result.stderr and "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.db import Database
 from bot.errors import FaqNotFound, TicketNotFound
 from bot.faq.store import FaqEntry, FaqStore
-from bot.migrate import alembic_config
+from bot.migrate import SchemaNotCurrent, alembic_config, require_current_schema
 from bot.tickets import TicketStore
 
 # Text customers really send: emoji, right-to-left script, markup, SQL, control characters.
@@ -111,6 +111,30 @@ def test_the_migrations_build_the_tables_the_code_uses(database_url: str) -> Non
     with db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
     db.dispose()
+
+
+def test_a_database_behind_the_migrations_is_refused_with_the_command_that_fixes_it(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    require_current_schema(database_url)  # at head: accepted
+    command.downgrade(alembic_config(database_url), "0003")
+    with pytest.raises(SchemaNotCurrent, match=r"revision 0003; this version needs 0004\. "
+                                               r"Run `bankbot db upgrade`"):
+        require_current_schema(database_url)
+    command.downgrade(alembic_config(database_url), "base")
+    with pytest.raises(SchemaNotCurrent, match="none"):
+        require_current_schema(database_url)
+
+
+def test_an_unreachable_database_is_reported_without_its_password() -> None:
+    from bot.workspace import free_port
+
+    url = f"postgresql+psycopg2://bank:s3cret@127.0.0.1:{free_port()}/bank"
+    with pytest.raises(SchemaNotCurrent, match="cannot read the database") as caught:
+        require_current_schema(url)
+    assert "s3cret" not in caught.value.message
 
 
 def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
