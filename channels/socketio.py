@@ -10,10 +10,10 @@ Two problems with stock `rasa.core.channels.socketio.SocketIOInput` under Rasa 3
   acknowledgement it never got, which would run the turn twice.
 
 This subclass awaits `enter_room`, acknowledges each user message once its replies are
-sent, and keys turns by a client `message_id`: a repeated id is not run again, its
-replies are re-sent instead. Each reply carries `reply_to` (that id) and `seq`, so the
-widget can drop replies it already shows. The event names and /socket.io path are as
-configured in credentials.yml.
+sent (with the message's text as Rasa kept it), and keys turns by a client `message_id`:
+a repeated id is not run again, its replies are re-sent instead. Each reply carries
+`reply_to` (that id) and `seq`, so the widget can drop replies it already shows. The event
+names and /socket.io path are as configured in credentials.yml.
 """
 
 import asyncio
@@ -37,11 +37,13 @@ MAX_ID_CHARS = 255
 
 
 class _Turn:
-    """The replies sent for one user message, and whether the turn has finished."""
+    """The replies sent for one user message, whether the turn has finished, and the
+    message as Rasa kept it (card details hidden: channels/sensitive.py)."""
 
     def __init__(self) -> None:
         self.replies: list[dict[str, Any]] = []
         self.done = asyncio.Event()
+        self.text = ""
 
 
 class _TurnOutput(SocketIOOutput):
@@ -115,7 +117,8 @@ class SafeSocketIOInput(SocketIOInput):
                 for reply in seen.replies:
                     await sio.emit(self.bot_message_evt, reply, room=sid,
                                    namespace=self.namespace)
-                return {"status": "ok", "message_id": message_id, "replayed": True}
+                return {"status": "ok", "message_id": message_id, "text": seen.text,
+                        "replayed": True}
 
             turn = self._remember(key)
             metadata = data.get(self.metadata_key) or {}
@@ -124,21 +127,24 @@ class SafeSocketIOInput(SocketIOInput):
                     metadata = json.loads(metadata)
                 except json.JSONDecodeError:
                     metadata = {}
+            message = UserMessage(
+                data.get("message", ""),
+                _TurnOutput(sio, self.bot_message_evt, message_id, turn),
+                sender_id,
+                input_channel=self.name(),
+                message_id=message_id,
+                metadata=metadata if isinstance(metadata, dict) else {},
+            )
             try:
-                await on_new_message(UserMessage(
-                    data.get("message", ""),
-                    _TurnOutput(sio, self.bot_message_evt, message_id, turn),
-                    sender_id,
-                    input_channel=self.name(),
-                    message_id=message_id,
-                    metadata=metadata if isinstance(metadata, dict) else {},
-                ))
+                await on_new_message(message)
+                turn.text = message.text or ""
             except Exception:
                 logger.exception("socketio message %s of %s failed", message_id, sender_id)
                 self._turns.pop(key, None)
                 return {"status": "error", "error": "the message could not be handled"}
             finally:
                 turn.done.set()
-            return {"status": "ok", "message_id": message_id}
+            # The message as kept, so the widget shows and stores it without card details.
+            return {"status": "ok", "message_id": message_id, "text": turn.text}
 
         return blueprint

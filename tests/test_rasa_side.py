@@ -106,3 +106,21 @@ def test_trackers_copy_and_list_applied_events_as_rasa_does_without_rereading_al
     assert checked["copy_differences"] == []
     assert checked["leaks"] == []
     assert checked["applied_differences"] == []
+
+
+def test_card_numbers_pins_and_security_codes_are_hidden_and_nothing_else(seen):
+    assert seen["sensitive"] == [
+        ["my card [card number ending 6467] was declined", True],
+        ["card no. [card number ending 6467], expiry 09/27", True],
+        ["[card number ending 6467]", True],
+        ["amex [card number ending 0005] please", True],
+        ["my pin is [hidden] and my cvv: [hidden]", True],
+        ["PIN code [hidden], security code [hidden]", True],
+        ["I forgot my PIN", False],
+        ["I got my pin wrong 3 times", False],
+        # Not a card number: a mistyped one fails the check every card number passes.
+        ["my card 4539 1488 0343 6468 (one digit off) was declined", False],
+        ["call me on 07700 900123 about transfer 12345678901234", False],
+        ["account 12345678 sort code 20-00-00", False],
+        ["a 20-digit number 45391488034364671234 is no card", False],
+    ]

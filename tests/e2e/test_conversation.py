@@ -232,6 +232,25 @@ def test_second_failed_attempt_in_a_row_escalates(stack: Stack) -> None:
     assert ticket(stack, reference)["reason"] == "repeated_failure"
 
 
+def test_card_details_are_hidden_before_anything_stores_them(stack: Stack) -> None:
+    chat = Chat(stack)
+    # A Luhn-valid (test) card number, spaced as printed on a card, and a PIN.
+    texts = chat.texts("my card 4539 1488 0343 6467 was declined and my pin is 4821")
+    assert "hidden the card details" in texts[0]
+    assert len(texts) > 1 and texts[1]  # the question is still answered
+    assert chat.user_texts() == [
+        "my card [card number ending 6467] was declined and my pin is [hidden]"]
+    reference = reference_in(chat.texts("I want to talk to a real person"))
+    transcript = " ".join(t["text"] for t in ticket(stack, reference)["transcript"])
+    assert "[card number ending 6467]" in transcript
+    # Neither the ticket nor Rasa's tracker store on disk (its write-ahead log included).
+    tracker_db = stack.settings.tracker_db
+    tracker_files = list(tracker_db.parent.glob(f"{tracker_db.name}*"))
+    assert tracker_files
+    for stored in [transcript.encode(), *(path.read_bytes() for path in tracker_files)]:
+        assert b"0343" not in stored and b"4821" not in stored
+
+
 AWKWARD_MESSAGES = [
     "",
     "   ",

@@ -54,6 +54,7 @@ from rasa.utils.endpoints import EndpointConfig
 from channels.action_call import rasas_action_call
 from channels.graph_runner import SequentialGraphRunner
 from channels.policy import RecentRulePolicy
+from channels.sensitive import hide_card_details
 from channels.tracker_history import all_applied_events, replaying_copy
 from channels.tracker_store import CachedSQLTrackerStore
 
@@ -388,7 +389,29 @@ def converse(domain: Domain, expected_for, got_for) -> dict:
     return out
 
 
+# Messages as customers type them, card numbers Luhn-valid unless said otherwise.
+CARD_DETAIL_MESSAGES = [
+    "my card 4539 1488 0343 6467 was declined",
+    "card no. 4539-1488-0343-6467, expiry 09/27",
+    "4539148803436467",
+    "amex 3782 822463 10005 please",
+    "my pin is 4821 and my cvv: 123",
+    "PIN code 0000, security code 987",
+    "I forgot my PIN",
+    "I got my pin wrong 3 times",
+    "my card 4539 1488 0343 6468 (one digit off) was declined",
+    "call me on 07700 900123 about transfer 12345678901234",  # fails the Luhn check
+    "account 12345678 sort code 20-00-00",
+    "a 20-digit number 45391488034364671234 is no card",
+]
+
+
+def sensitive() -> list:
+    return [list(hide_card_details(text)) for text in CARD_DETAIL_MESSAGES]
+
+
 print(json.dumps({"tracker_store": asyncio.run(main(sys.argv[1])),
+                  "sensitive": sensitive(),
                   "action_client": asyncio.run(action_client()), "action_call": action_call(),
                   "empty_domain": empty_domain(),
                   "action_validation": action_validation(), "policy": policy(),

@@ -159,6 +159,19 @@ def test_reload_keeps_the_history_and_the_conversation_continues(widget: Widget,
         "hello", "how do I freeze my card", "somebody stole my card"]
 
 
+def test_a_typed_card_number_is_hidden_on_screen_in_the_browser_and_in_rasa(
+    widget: Widget,
+) -> None:
+    widget.open()
+    answers = widget.ask("my card 4539 1488 0343 6467 was declined")
+
+    assert "hidden the card details" in answers[0]
+    masked = "my card [card number ending 6467] was declined"
+    expect(widget.page.locator(".bw-msg-user .bw-text").last).to_have_text(masked)
+    assert "0343" not in widget.page.evaluate("JSON.stringify(localStorage)")
+    assert widget.user_texts_in_rasa() == [masked]
+
+
 def test_talk_to_a_person_shows_the_ticket_reference(widget: Widget, stack: Stack) -> None:
     widget.open()
     before = len(widget.answers())
@@ -321,8 +334,9 @@ def test_resent_message_is_run_once_and_its_replies_replayed(widget: Widget,
     result = widget.page.evaluate(RESEND_SCRIPT, stack.rasa_url)
 
     assert result["confirmedId"] == result["sessionId"]
-    assert result["first"] == {"status": "ok", "message_id": "m-1"}
-    assert result["second"] == {"status": "ok", "message_id": "m-1", "replayed": True}
+    assert result["first"] == {"status": "ok", "message_id": "m-1", "text": "hello"}
+    assert result["second"] == {"status": "ok", "message_id": "m-1", "text": "hello",
+                                "replayed": True}
     assert result["anonymous"]["status"] == "error"
     first, replayed = result["replies"]
     assert first == replayed and (first["reply_to"], first["seq"]) == ("m-1", 0)

@@ -460,6 +460,11 @@
         return;
       }
       if (ack && ack.status === "error") announce("Sorry, that message could not be sent.");
+      // The server hides card details before keeping a message: show and store it so too.
+      if (ack && typeof ack.text === "string" && ack.text && ack.text !== rec.payload) {
+        rec.text = ack.text;
+        rec.payload = ack.text;
+      }
       delivered(id);
       pump();
     });
