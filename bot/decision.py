@@ -182,6 +182,10 @@ class Decider:
         top_key = top.key if top else None
         top_score = top.score if top else 0.0
         if routed.out_of_scope >= s.decline_threshold:
+            # An FAQ this near is worth offering: "I can only help with banking questions"
+            # would fail a banking customer the router took for chatter.
+            if top_score >= s.suggest_threshold:
+                return Decision(text, SUGGEST, None, top_key, top_score, candidates)
             return self._decline(text, cleaned, top_key, routed.out_of_scope, candidates)
         second = candidates[1].score if len(candidates) > 1 else 0.0
         close_call = top_score - second < s.clarify_margin

@@ -79,7 +79,7 @@ def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Service
     assert decision.unanswered == SUGGEST  # staff see what the FAQs only nearly cover
 
 
-def test_suggestions_only_replace_escalations(services: Services) -> None:
+def test_suggestions_only_replace_escalations_and_declines(services: Services) -> None:
     def decider(**thresholds: float) -> Decider:
         return Decider(services.settings.model_copy(update=thresholds), services.embedder,
                        services.router, services.index)
@@ -88,7 +88,12 @@ def test_suggestions_only_replace_escalations(services: Services) -> None:
     # Answering wins where the FAQ is sure enough; suggesting is no answer.
     score = services.decider.decide(NEAR_MISS).confidence
     assert decider(answer_threshold=score).decide(NEAR_MISS).decision == ANSWER
-    assert decider(suggest_threshold=0.0).decide("tell me a joke").decision == DECLINE
+    # A routine question the router takes for chatter (here: everything is taken for it) is
+    # offered its FAQ rather than told we only do banking; real chatter is still declined.
+    chatty = decider(decline_threshold=0.0)
+    routine = chatty.decide("my new card still hasn't arrived")
+    assert (routine.decision, routine.faq_key) == (SUGGEST, "card_arrival")
+    assert chatty.decide("tell me a joke").decision == DECLINE
 
 
 @pytest.mark.parametrize(
