@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="Rasa's URL as customers' browsers reach it, for the chat widget's socket; "
         "empty means the host of the page's request on rasa_port.",
     )
+    rasa_api_token: SecretStr | None = Field(
+        None,
+        description="Token of Rasa's HTTP API (/status, /conversations/...: every customer's "
+        "conversation), sent as ?token=; unset, `bankbot run` makes a random one, so the API is "
+        "never open. Customers' channels (REST webhook, socketio) need none.",
+    )
     host: str = Field("127.0.0.1", description="Address the bot service listens on.")
     port: int = Field(8000, description="Port of the bot service.")
     reload_interval: float = Field(

@@ -7,6 +7,7 @@ the processes are started is decided here once.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from pydantic import SecretStr
 
 from bot.config import Settings
 
@@ -86,14 +88,16 @@ def rasa_command(settings: Settings, *args: str) -> list[str]:
     ]
 
 
-def wait_until_ready(url: str, process: subprocess.Popen, *, timeout: float, name: str) -> None:
-    """Poll url until it answers 200, failing early if the process exits."""
+def wait_until_ready(url: str, process: subprocess.Popen, *, timeout: float, name: str,
+                     params: dict[str, str] | None = None) -> None:
+    """Poll url (with query params, kept out of error messages) until it answers 200, failing
+    early if the process exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise StackError(f"{name} exited with code {process.returncode} while starting")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, params=params, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -105,6 +109,9 @@ class Stack:
     """The bot service and the Rasa server as child processes."""
 
     def __init__(self, settings: Settings, *, log_dir: Path | None = None) -> None:
+        if settings.rasa_api_token is None:  # Rasa's API is never left open
+            token = SecretStr(secrets.token_urlsafe(32))
+            settings = settings.model_copy(update={"rasa_api_token": token})
         self.settings = settings
         self.log_dir = log_dir
         self.bot: subprocess.Popen | None = None
@@ -115,6 +122,12 @@ class Stack:
     def rasa_url(self) -> str:
         """Return the Rasa server's base URL."""
         return f"http://127.0.0.1:{self.settings.rasa_port}"
+
+    @property
+    def rasa_api_params(self) -> dict[str, str]:
+        """Return the query parameters that authorise a call to Rasa's HTTP API."""
+        assert self.settings.rasa_api_token is not None  # set in __init__
+        return {"token": self.settings.rasa_api_token.get_secret_value()}
 
     def _output(self, name: str) -> IO[bytes] | None:
         if self.log_dir is None:
@@ -138,11 +151,14 @@ class Stack:
         """Start the Rasa server (REST and socketio) and wait until its model is loaded."""
         out = self._output("rasa")
         self.rasa = subprocess.Popen(
-            rasa_command(self.settings, "run", "--enable-api"),
+            # One argument: a token may start with "-", which argparse takes for an option.
+            rasa_command(self.settings, "run", "--enable-api",
+                         f"--auth-token={self.rasa_api_params['token']}"),
             cwd=self.settings.rasa_dir, env=rasa_env(self.settings),
             stdout=out, stderr=subprocess.STDOUT if out else None,
         )
-        wait_until_ready(f"{self.rasa_url}/status", self.rasa, timeout=timeout, name="Rasa")
+        wait_until_ready(f"{self.rasa_url}/status", self.rasa, timeout=timeout, name="Rasa",
+                         params=self.rasa_api_params)
 
     def start(self) -> Stack:
         """Start both processes; stop whatever started if either fails."""

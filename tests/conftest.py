@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_DIR, Settings
@@ -138,7 +140,10 @@ def running_stack(settings: Settings) -> Iterator[Stack]:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Return the whole assistant over a fresh seeded database on free ports, per module."""
     var_dir = tmp_path_factory.mktemp("stack") / "var"
-    yield from running_stack(seeded_settings(var_dir, port=free_port(), rasa_port=free_port()))
+    # A configured token, and one argparse could take for an option (random ones can be).
+    token = SecretStr("-" + secrets.token_urlsafe(16))
+    yield from running_stack(seeded_settings(var_dir, port=free_port(), rasa_port=free_port(),
+                                             rasa_api_token=token))
 
 
 @pytest.fixture(scope="session")

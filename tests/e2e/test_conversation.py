@@ -42,7 +42,7 @@ class Chat:
 
     def tracker(self) -> dict:
         response = httpx.get(f"{self.stack.rasa_url}/conversations/{self.sender}/tracker",
-                             timeout=30)
+                             params=self.stack.rasa_api_params, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -273,6 +273,16 @@ def test_awkward_messages_get_a_reply_and_are_stored_as_sent(stack: Stack) -> No
     # Rasa's UserMessage trims surrounding whitespace; everything else is kept as sent.
     assert chat.user_texts() == [m.strip() for m in AWKWARD_MESSAGES]
     assert "Bramblewood" in chat.texts("hello")[0]  # the conversation goes on
+
+
+def test_rasas_http_api_needs_the_token_and_the_channels_do_not(stack: Stack) -> None:
+    chat = Chat(stack)
+    chat.say("hello")  # the REST channel needs no token
+    for path in (f"/conversations/{chat.sender}/tracker", "/status"):
+        assert httpx.get(f"{stack.rasa_url}{path}", timeout=30).status_code == 401
+        wrong = httpx.get(f"{stack.rasa_url}{path}", params={"token": "guess"}, timeout=30)
+        assert wrong.status_code == 401
+    assert chat.user_texts() == ["hello"]  # with the token
 
 
 @pytest.mark.parametrize(

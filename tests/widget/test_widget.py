@@ -82,7 +82,8 @@ class Widget:
     def user_texts_in_rasa(self) -> list[str]:
         """Return what Rasa's tracker recorded the customer saying, in order."""
         response = httpx.get(
-            f"{self.stack.rasa_url}/conversations/{self.session_id()}/tracker", timeout=30)
+            f"{self.stack.rasa_url}/conversations/{self.session_id()}/tracker",
+            params=self.stack.rasa_api_params, timeout=30)
         response.raise_for_status()
         return [e["text"] for e in response.json()["events"] if e["event"] == "user"]
 
@@ -342,5 +343,5 @@ def test_resent_message_is_run_once_and_its_replies_replayed(widget: Widget,
     assert first == replayed and (first["reply_to"], first["seq"]) == ("m-1", 0)
     assert "Bramblewood" in first["text"]
     tracker = httpx.get(f"{stack.rasa_url}/conversations/{result['sessionId']}/tracker",
-                        timeout=30).json()
+                        params=stack.rasa_api_params, timeout=30).json()
     assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == ["hello"]
