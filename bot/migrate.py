@@ -8,9 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.db import make_engine
 from bot.errors import BotError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -44,7 +44,7 @@ def require_current_schema(url: str) -> None:
     The service checks before it starts: on an older schema it would answer customers but
     lose every write to a new column, and staff pages would fail.
     """
-    engine = create_engine(url)
+    engine = make_engine(url)
     shown = engine.url.render_as_string(hide_password=True)
     try:
         with engine.connect() as connection:
