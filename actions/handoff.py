@@ -15,7 +15,8 @@ from bot.tickets import TicketStore
 
 logger = logging.getLogger(__name__)
 
-# Why a conversation was handed over, by the intent that triggered it.
+# Why a conversation was handed over, by the intent that triggered it; any other (choices or
+# a "no" right after choices or a request to rephrase: data/rules.yml) is a repeated failure.
 COMPLAINT = "complaint"
 REASONS = {
     REQUEST_HUMAN: "customer_asked_for_person",
@@ -52,38 +53,11 @@ def nearest_faqs(tracker: Tracker) -> list[dict[str, Any]]:
     return []
 
 
-async def escalate(
-    tickets: TicketStore, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
-) -> list[dict[str, Any]]:
-    """Create a ticket, tell the customer its reference, and reset the failure count."""
-    try:
-        # The store is the bot service's own, so no HTTP call to itself; off the event loop
-        # because the database commit blocks.
-        ticket = await asyncio.to_thread(
-            tickets.create_ticket,
-            conversation_id=tracker.sender_id,
-            reason=reason,
-            transcript=transcript(tracker),
-            candidates=nearest_faqs(tracker),
-        )
-    except Exception:
-        logger.exception("could not create a ticket for %s", tracker.sender_id)
-        dispatcher.utter_message(response="utter_escalation_failed")
-        return [SlotSet("failed_turns", 0.0)]
-    dispatcher.utter_message(response=REPLIES.get(reason, "utter_escalated"),
-                             reference=ticket.reference)
-    return [SlotSet("ticket_reference", ticket.reference), SlotSet("failed_turns", 0.0)]
-
-
-class EscalatingAction(Action):
-    """An action that may hand the conversation to a person, into this ticket store."""
+class ActionEscalate(Action):
+    """Hand the conversation to a person: a ticket, whose reference the customer is told."""
 
     def __init__(self, tickets: TicketStore) -> None:
         self.tickets = tickets
-
-
-class ActionEscalate(EscalatingAction):
-    """Hand the conversation to a person."""
 
     def name(self) -> str:
         return "action_escalate"
@@ -92,5 +66,21 @@ class ActionEscalate(EscalatingAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return await escalate(self.tickets, dispatcher, tracker,
-                              REASONS.get(intent, REPEATED_FAILURE))
+        reason = REASONS.get(intent, REPEATED_FAILURE)
+        try:
+            # The store is the bot service's own, so no HTTP call to itself; off the event
+            # loop because the database commit blocks.
+            ticket = await asyncio.to_thread(
+                self.tickets.create_ticket,
+                conversation_id=tracker.sender_id,
+                reason=reason,
+                transcript=transcript(tracker),
+                candidates=nearest_faqs(tracker),
+            )
+        except Exception:
+            logger.exception("could not create a ticket for %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_escalation_failed")
+            return []
+        dispatcher.utter_message(response=REPLIES.get(reason, "utter_escalated"),
+                                 reference=ticket.reference)
+        return [SlotSet("ticket_reference", ticket.reference)]

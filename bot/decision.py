@@ -39,7 +39,8 @@ RASA_INTENTS = {
     DECLINE: OUT_OF_SCOPE,
     ESCALATE: "ask_unanswerable",
 }
-# How many of the closest FAQs a clarification or a suggestion offers (actions/faq.py).
+# How many of the closest FAQs a clarification or a suggestion offers: one button each in
+# domain.yml's utter_clarify, filled by bot/service.py.
 CHOICES = 2
 EMPTY_MESSAGE = "empty_message"
 OTHER_LANGUAGE = "other_language"

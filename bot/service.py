@@ -23,8 +23,18 @@ from rasa_sdk.interfaces import (
 
 from actions import all_actions
 from bot.console import create_console
-from bot.decision import ANSWER, OFFER, SUGGEST, Decision
+from bot.decision import (
+    ANSWER,
+    CHOICES,
+    CHOOSE_FAQ,
+    CLARIFY,
+    OFFER,
+    REQUEST_HUMAN,
+    SUGGEST,
+    Decision,
+)
 from bot.errors import BotError
+from bot.nlu.payload import format_payload
 from bot.services import Services
 from bot.widget import mount_widget
 
@@ -54,18 +64,40 @@ def _string_field(body: dict[str, Any], name: str) -> str:
     return value
 
 
-def _entities(decision: Decision, answer: str | None) -> list[dict[str, Any]]:
-    """Return the payload's entities, plus the answered FAQ's key and text for the slots."""
+def _choices(decision: Decision, offer: int | None) -> dict[str, str]:
+    """Return the buttons of a clarification or a suggestion as the slots utter_clarify
+    shows: how many FAQs are offered (one, when the nearest phrasings are all one FAQ's),
+    each one's question and payload, and the payload of "talk to a person".
+
+    A suggestion's buttons carry its inbox id back, so staff see which one was clicked."""
+    noted = {OFFER: offer} if offer is not None else {}
+    offered = decision.candidates[:CHOICES]
+    values = {"choices": str(len(offered)),
+              "person_payload": format_payload(REQUEST_HUMAN, **noted)}
+    for number, candidate in enumerate(offered, start=1):
+        values[f"choice_{number}"] = candidate.question
+        values[f"choice_{number}_payload"] = format_payload(
+            CHOOSE_FAQ, faq_key=candidate.key, **noted)
+    return values
+
+
+def _entities(decision: Decision, answer: str | None, offer: int | None) -> list[dict[str, Any]]:
+    """Return the payload's entities, plus the slots the reply shows: the answered FAQ's key
+    and text, or the choices offered."""
     values = {k: v for k, v in decision.entities.items() if k != OFFER}  # ours, not Rasa's
     if answer is not None:
         values.update(faq_key=decision.faq_key, faq_answer=answer)
+    if decision.decision in (CLARIFY, SUGGEST):
+        values.update(_choices(decision, offer))
     return [{"entity": k, "value": v} for k, v in values.items()]
 
 
-def parse_reply(decision: Decision, services: Services) -> dict[str, Any]:
+def parse_reply(decision: Decision, services: Services, offer: int | None = None
+                ) -> dict[str, Any]:
     """Return Rasa's parse JSON for a decision, plus the keys our actions read.
 
-    The answered FAQ's key and text travel only as entities (Rasa fills the slots from them):
+    What the reply shows (an FAQ's answer, the choices offered, with `offer`, the inbox id of
+    a suggestion) travels only as entities, which Rasa keeps in slots for its responses:
     every top-level key is stored in each message's tracker event."""
     faq = services.index.current.entries.get(decision.faq_key or "")
     answer = faq.answer if faq is not None and decision.decision == ANSWER else None
@@ -74,7 +106,7 @@ def parse_reply(decision: Decision, services: Services) -> dict[str, Any]:
         "text": decision.text,
         "intent": {"name": decision.rasa_intent, "confidence": confidence},
         "intent_ranking": [{"name": decision.rasa_intent, "confidence": confidence}],
-        "entities": _entities(decision, answer),
+        "entities": _entities(decision, answer, offer),
         "decision": decision.decision,
         "candidates": [c.as_dict() for c in decision.candidates],
     }
@@ -152,14 +184,13 @@ def create_app(services: Services, *, watch_faqs: bool = True) -> FastAPI:
         lane = lanes[len(text) > services.settings.long_message_chars]
         decision = await asyncio.get_running_loop().run_in_executor(
             lane, services.decider.decide, text)
-        reply = parse_reply(decision, services)
+        filed = None  # the inbox id, which a suggestion's buttons send back
         if decision.unanswered:  # feeds the console's inbox
             filed = await run_in_threadpool(
                 services.inbox.record, text=text, decision=decision.unanswered,
                 faq_key=decision.faq_key, score=decision.confidence,
                 conversation_id=conversation)
-            if decision.decision == SUGGEST and filed is not None:
-                reply[OFFER] = filed  # the choice buttons send it back
+        reply = parse_reply(decision, services, filed)
         if conversation and decision.clicked_offer is not None:
             # A click on the choices offered for that inbox message: an FAQ, or (None) a person.
             await run_in_threadpool(services.inbox.record_choice,

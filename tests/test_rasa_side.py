@@ -84,7 +84,7 @@ def test_rule_policy_on_recent_turns_predicts_what_rasas_does(seen):
     assert checked["events"] > 150  # long enough that only the recent turns are looked at
     assert checked["differences"] == []
     # Each rule fired: the comparison ran over real predictions, not fallbacks.
-    assert {"utter_faq_answer", "action_clarify_faq", "action_handle_deny", "action_escalate",
+    assert {"utter_faq_answer", "utter_clarify", "utter_rephrase", "action_escalate",
             "utter_out_of_scope", "utter_goodbye"} <= set(checked["predicted"])
     assert "action_default_fallback" not in checked["predicted"]
 
@@ -94,7 +94,7 @@ def test_rasa_runs_its_dialogue_graph_without_dask_and_predicts_the_same(seen):
     assert checked["processor_runner"] == "SequentialGraphRunner"
     assert checked["events"] > 150
     assert checked["differences"] == []
-    assert {"utter_faq_answer", "action_clarify_faq", "action_escalate",
+    assert {"utter_faq_answer", "utter_clarify", "utter_rephrase", "action_escalate",
             "utter_out_of_scope"} <= set(checked["predicted"])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -102,24 +104,30 @@ def test_staff_see_which_choice_a_customer_clicked(
     def parse(text: str, sender: str) -> dict:
         return client.post("/model/parse", json={"text": text, "message_id": sender}).json()
 
+    def buttons(reply: dict) -> dict[str, str]:
+        return {e["entity"]: e["value"] for e in reply["entities"] if "payload" in e["entity"]}
+
     near_miss = "where can I find the charges for using my card abroad"
     picks, person = parse(near_miss, "picks"), parse(near_miss, "person")
     other = picks["candidates"][1]["key"]
-    # The clarify action puts the inbox id in the buttons' payloads; a click sends it back.
-    picked = parse(f'/choose_faq{{"faq_key": "{other}", "offer": {picks["offer"]}}}', "picks")
+    # The buttons' payloads carry the inbox id; a click sends it back.
+    assert f'"faq_key": "{other}"' in buttons(picks)["choice_2_payload"]
+    picked = parse(buttons(picks)["choice_2_payload"], "picks")
     assert picked["intent"]["name"] == "choose_faq"
     assert {e["entity"] for e in picked["entities"]} == {"faq_key", "faq_answer"}
-    parse(f'/request_human{{"offer": {person["offer"]}}}', "person")
+    parse(buttons(person)["person_payload"], "person")
     # A forged click from another conversation changes nothing.
-    parse(f'/request_human{{"offer": {picks["offer"]}}}', "someone-else")
+    parse(buttons(picks)["person_payload"], "someone-else")
+    offers = [json.loads(buttons(reply)["person_payload"][len("/request_human"):])["offer"]
+              for reply in (picks, person)]
 
     page = staff("erin").get("/staff/inbox").text
-    rows = {offer: next(r for r in page.split("<tr>") if f"/inbox/{offer}/alternate" in r)
-            for offer in (picks["offer"], person["offer"])}
-    assert f"the customer picked {other}" in rows[picks["offer"]]
+    rows = [next(r for r in page.split("<tr>") if f"/inbox/{offer}/alternate" in r)
+            for offer in offers]
+    assert f"the customer picked {other}" in rows[0]
     # "Add as phrasing" offers the FAQ the customer picked, not the nearest.
-    assert f'<option value="{other}" selected>' in rows[picks["offer"]]
-    assert "the customer asked for a person" in rows[person["offer"]]
+    assert f'<option value="{other}" selected>' in rows[0]
+    assert "the customer asked for a person" in rows[1]
     counts = console_services.inbox.choice_counts()
     assert (counts.picked_faq, counts.asked_for_person) == (1, 1)
     assert "picked an FAQ for 1, asked for a person for 1," in page

@@ -95,6 +95,33 @@ def test_clarify_offers_buttons_and_the_picked_faq_is_answered(stack: Stack) -> 
     assert chat.texts(faq_payloads[1]) == [faq_answer(stack, key)]
 
 
+def test_choices_missed_twice_in_a_row_reach_a_person(stack: Stack) -> None:
+    for second in ("top up", "no, none of those"):
+        chat = Chat(stack)
+        offered = [b["payload"] for b in chat.say("top up")[0]["buttons"]]
+        texts = chat.texts(second)
+        assert len(texts) == 1 and "passed this to a member of our support team" in texts[0]
+        saved = ticket(stack, reference_in(texts))
+        assert saved["reason"] == "repeated_failure"
+        # Staff see the FAQs the customer was offered.
+        keys = [c["key"] for c in saved["candidates"]]
+        assert all(f'"{key}"' in payload for key, payload in zip(keys, offered[:2]))
+
+
+def test_one_near_faq_is_offered_alone_and_old_choices_do_not_linger(stack: Stack) -> None:
+    chat = Chat(stack)
+    pick = chat.say("top up")[0]["buttons"][0]["payload"]
+    chat.say(pick)  # answered: the next miss is a first one again
+    [reply] = chat.say("I lost my phone!")
+    assert "Which of these" in reply["text"]
+    [faq, person] = reply["buttons"]
+    key = re.search(r'"faq_key": "(\w+)"', faq["payload"]).group(1)
+    question = httpx.get(f"{stack.settings.service_url}/faqs/{key}", timeout=30).json()
+    assert faq["title"] == question["question"]
+    assert person["title"] == "Something else: talk to a person"
+    assert person["payload"].startswith("/request_human")
+
+
 def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
     stack: Stack
 ) -> None:
@@ -175,7 +202,7 @@ def test_a_plea_for_help_and_laughter_are_neither_thanked_nor_escalated(stack: S
     for _ in range(2):
         assert not chat.texts("lol")[0].startswith("Sorry about that")
     actions = {e.get("name") for e in chat.tracker()["events"] if e["event"] == "action"}
-    assert not actions & {"action_escalate", "action_handle_deny", "utter_you_are_welcome"}
+    assert not actions & {"action_escalate", "utter_rephrase", "utter_you_are_welcome"}
 
 
 def test_dropping_a_question_ends_the_failed_attempts_and_a_complaint_reaches_a_person(

@@ -92,7 +92,7 @@ async def main(path: str) -> dict:
     fresh = await first.retrieve("alice")
     fresh.update(ActionExecuted("action_session_start"))
     fresh.update(SessionStarted())
-    fresh.update(SlotSet("failed_turns", 0.0))
+    fresh.update(SlotSet("faq_key", None))
     fresh.update(UserUttered("new session"))
     await first.save(fresh)
     out["texts_new_session"] = texts(await first.retrieve("alice"))
@@ -122,7 +122,7 @@ def empty_domain() -> dict:
 
 def action_validation() -> dict:
     """Importing channels swaps in the compiled validator; it still rejects bad replies."""
-    action = RemoteAction("action_clarify_faq", None)
+    action = RemoteAction("action_escalate", None)
     out = {"patched": RemoteAction._validate_action_result.__module__}
     out["valid"] = action._validate_action_result({"events": [], "responses": [{"text": "hi"}]})
     try:
@@ -244,8 +244,8 @@ def every_kind_of_event() -> list:
         UserUttered("hi", {"name": "greet", "confidence": 1.0}, [{"entity": "faq_key",
                                                                   "value": "x", "start": 0,
                                                                   "end": 1}]),
-        ActionExecuted("action_listen"), SlotSet("failed_turns", 1.0), BotUttered("hello"),
-        ActionExecutionRejected("action_clarify_faq"), ActiveLoop("a_form"), AllSlotsReset(),
+        ActionExecuted("action_listen"), SlotSet("faq_key", "card_arrival"), BotUttered("hello"),
+        ActionExecutionRejected("action_escalate"), ActiveLoop("a_form"), AllSlotsReset(),
         ConversationPaused(), ConversationResumed(), FollowupAction("action_escalate"),
         LoopInterrupted(True), Restarted(), ActionReverted(), UserUtteranceReverted(),
         SessionStarted(), EntitiesAdded([{"entity": "faq_key", "value": "x"}]),
@@ -308,7 +308,7 @@ def every_kind_of_turn(loop: str) -> list:
                     [{"entity": "faq_key", "value": "card_arrival"}]),
         SlotSet("faq_key", "card_arrival"), ActionExecuted("utter_faq_answer"),
         BotUttered("It is on its way."), ActionExecuted("action_listen"),
-        UserUttered("no", {"name": "deny", "confidence": 1.0}), SlotSet("failed_turns", 1.0),
+        UserUttered("no", {"name": "deny", "confidence": 1.0}), SlotSet("faq_key", "card_arrival"),
         ActiveLoop(loop), LoopInterrupted(True), ActionExecutionRejected(loop),
         ActionExecuted(loop), UserUttered("fine"), ActionExecuted(loop), ActiveLoop(None),
         FollowupAction("action_escalate"), ActionExecuted("action_escalate"),
@@ -367,8 +367,9 @@ def converse(domain: Domain, expected_for, got_for) -> dict:
     """Walk one long conversation through every intent, three times, following the
     expected predictions; record each step where the other predictor differs."""
     intents = ["greet", "ask_faq", "ask_ambiguous", "deny", "ask_ambiguous", "choose_faq",
-               "thanks", "deny", "deny", "out_of_scope", "ask_unanswerable", "affirm",
-               "bot_challenge", "request_human", "empty_message", "goodbye"] * 3
+               "thanks", "deny", "deny", "deny", "ask_ambiguous", "ask_ambiguous",
+               "out_of_scope", "ask_unanswerable", "affirm", "bot_challenge", "request_human",
+               "empty_message", "goodbye"] * 3
     tracker = DialogueStateTracker.from_events(
         "long", [ActionExecuted("action_session_start"), SessionStarted(),
                  ActionExecuted("action_listen")], domain.slots)
