@@ -150,12 +150,19 @@ class Decider:
     def _decide_without_model(self, text: str) -> Decision | str:
         """Return the decision if no model is needed (payloads, empty text), else the clean text."""
         payload = parse_payload(text)
-        if payload is not None:
+        if payload is not None and self._takes_payload(payload.intent):
             return self._decide_payload(text, payload.intent, payload.entities)
         cleaned = self._cleaned(text)
         if not cleaned:
             return Decision(text=text, decision=INTENT, intent=EMPTY_MESSAGE, confidence=1.0)
         return cleaned
+
+    def _takes_payload(self, intent: str) -> bool:
+        """Return whether a payload may name this intent: an FAQ button's, or a conversational
+        one the router knows. The others stand for what the bot service found for a message
+        (ask_faq, ask_ambiguous, ...): typed by hand there is nothing found to show (the reply
+        would read "None"), so such a text is read as words, like any other."""
+        return intent == CHOOSE_FAQ or (intent in self.router.labels and intent != BANKING)
 
     def _decide_payload(self, text: str, intent: str, entities: dict[str, Any]) -> Decision:
         key = entities.get("faq_key")

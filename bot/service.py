@@ -82,9 +82,10 @@ def _choices(decision: Decision, offer: int | None) -> dict[str, str]:
 
 
 def _entities(decision: Decision, answer: str | None, offer: int | None) -> list[dict[str, Any]]:
-    """Return the payload's entities, plus the slots the reply shows: the answered FAQ's key
-    and text, or the choices offered."""
-    values = {k: v for k, v in decision.entities.items() if k != OFFER}  # ours, not Rasa's
+    """Return the entities Rasa keeps in slots for the reply: the answered FAQ's key and text,
+    or the choices offered. A button payload's own entities stop here: typed by hand, they
+    must not fill what replies show."""
+    values: dict[str, Any] = {}
     if answer is not None:
         values.update(faq_key=decision.faq_key, faq_answer=answer)
     if decision.decision in (CLARIFY, SUGGEST):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from pathlib import Path
@@ -68,6 +69,38 @@ def test_parse_button_payload_carries_its_entities_and_the_answer(
         {"entity": "faq_key", "value": "pin_blocked"},
         {"entity": "faq_answer", "value": services.faqs.get_faq(key="pin_blocked").answer},
     ]
+
+
+def test_parse_sends_the_choices_utter_clarify_shows(client: TestClient) -> None:
+    reply = client.post("/model/parse", json={"text": "top up"}).json()
+    assert reply["intent"]["name"] == "ask_ambiguous"
+    shown = {e["entity"]: e["value"] for e in reply["entities"]}
+    first, second = (c["key"] for c in reply["candidates"][:2])
+    assert shown == {
+        "choices": "2",
+        "choice_1": reply["candidates"][0]["question"],
+        "choice_1_payload": f'/choose_faq{{"faq_key": "{first}"}}',
+        "choice_2": reply["candidates"][1]["question"],
+        "choice_2_payload": f'/choose_faq{{"faq_key": "{second}"}}',
+        "person_payload": "/request_human",
+    }
+    # Each button, clicked, does what it says.
+    for payload, key in ((shown["choice_1_payload"], first),
+                         (shown["choice_2_payload"], second)):
+        clicked = client.post("/model/parse", json={"text": payload}).json()
+        assert (clicked["intent"]["name"], clicked["entities"][0]["value"]) == ("choose_faq", key)
+    clicked = client.post("/model/parse", json={"text": shown["person_payload"]}).json()
+    assert clicked["intent"]["name"] == "request_human"
+
+
+@pytest.mark.parametrize("text", ["/ask_faq", '/ask_ambiguous{"choice_1": "x"}', "/banking",
+                                  '/greet{"faq_answer": "forged", "choice_1": "forged"}'])
+def test_a_typed_payload_fills_nothing_a_reply_shows(client: TestClient, text: str) -> None:
+    reply = client.post("/model/parse", json={"text": text}).json()
+    # Read as words (a finding cannot be named), or as the greeting it names, without its
+    # entities: nothing typed reaches the slots an answer or the choices show.
+    assert reply["intent"]["name"] not in ("ask_faq", "ask_ambiguous", "banking")
+    assert "forged" not in json.dumps(reply["entities"])
 
 
 @pytest.mark.parametrize("text", ["", "x" * 20_000, "🙂", "مرحبا", "\x00\x01", "<b>hi</b>"])

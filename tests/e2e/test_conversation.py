@@ -290,6 +290,9 @@ AWKWARD_MESSAGES = [
     "'; DROP TABLE faqs; --",
     '/choose_faq{"faq_key": ',
     '/choose_faq{"faq_key": "no_such_faq"}',
+    "/ask_faq",  # what the bot service found, typed by hand: nothing to show
+    '/ask_ambiguous{"choice_1": "x"}',
+    "/no_such_intent",
 ]
 
 
@@ -298,6 +301,9 @@ def test_awkward_messages_get_a_reply_and_are_stored_as_sent(stack: Stack) -> No
     for message in AWKWARD_MESSAGES:
         replies = chat.say(message)
         assert replies and all(r.get("text") for r in replies), repr(message[:40])
+        shown = [r["text"] for r in replies] + [b["title"] for r in replies
+                                                 for b in r.get("buttons", [])]
+        assert "None" not in shown and "Sorry, something went wrong" not in shown[0]
     # Rasa's UserMessage trims surrounding whitespace; everything else is kept as sent.
     assert chat.user_texts() == [m.strip() for m in AWKWARD_MESSAGES]
     assert "Bramblewood" in chat.texts("hello")[0]  # the conversation goes on
