@@ -366,10 +366,11 @@ def tracker_history() -> dict:
 def converse(domain: Domain, expected_for, got_for) -> dict:
     """Walk one long conversation through every intent, three times, following the
     expected predictions; record each step where the other predictor differs."""
+    # Each way a second miss escalates: "no" or choices after the choices or after a rephrase.
     intents = ["greet", "ask_faq", "ask_ambiguous", "deny", "ask_ambiguous", "choose_faq",
                "thanks", "deny", "deny", "deny", "ask_ambiguous", "ask_ambiguous",
-               "out_of_scope", "ask_unanswerable", "affirm", "bot_challenge", "request_human",
-               "empty_message", "goodbye"] * 3
+               "ask_ambiguous", "out_of_scope", "ask_unanswerable", "affirm", "bot_challenge",
+               "request_human", "empty_message", "goodbye"] * 3
     tracker = DialogueStateTracker.from_events(
         "long", [ActionExecuted("action_session_start"), SessionStarted(),
                  ActionExecuted("action_listen")], domain.slots)
