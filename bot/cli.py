@@ -12,8 +12,11 @@ import click
 
 from bot.config import Settings, get_settings
 from bot.errors import BotError
-from bot.search.tune import TuneConfig
+from bot.search.tune import TuneConfig, use_portable_kernels
 from bot.services import Services
+
+# Before any command imports torch: tuning then gives the same weights on any machine.
+use_portable_kernels()
 
 # Seconds the bot service keeps an idle connection open. Rasa's clients (its NLU session and
 # custom-action calls, channels/action_client.py) close theirs after 15 s: were the server
@@ -362,7 +365,8 @@ def fit_thresholds(dry_run: bool) -> None:
     if not dry_run:
         model = services.embedder.model_path
         shown = model.relative_to(PROJECT_DIR) if model.is_relative_to(PROJECT_DIR) else model
-        write_thresholds(THRESHOLDS_FILE, values, report, str(shown))
+        write_thresholds(THRESHOLDS_FILE, values, report, str(shown),
+                         services.embedder.weights_sha256)
         click.echo(f"wrote {THRESHOLDS_FILE}", err=True)
 
 

@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         "is offered the closest FAQs as choices instead of being escalated (1: never)."
     )
 
+    fitted_for_encoder: str = Field(
+        "", description="sha256 of the encoder weights the thresholds were fitted for; "
+        "`bankbot fit-thresholds` writes it, and the service warns when it serves other weights."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -179,6 +179,9 @@ class Decider:
         s = self.settings
         cleaned = self._cleaned(text)
         words = count_words(cleaned)
+        known = self.router.known_intent(cleaned)
+        if known is not None:
+            return Decision(text, INTENT, known, None, 1.0)
         routed = self.router.predict(vector).for_words(words)
         # "?????" has no word: it is no "no" (nor is an emoji alone: the encoder reads every
         # emoji as the same unknown token).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,8 @@ from bot.search.embedder import Embedder, bundled_model_path
 from bot.search.live import LiveIndex
 from bot.staff.inbox import InboxStore
 from bot.tickets import TicketStore
+
+logger = logging.getLogger(__name__)
 
 
 def model_path(settings: Settings) -> Path:
@@ -81,4 +84,15 @@ class Services:
 
     def warm_up(self) -> None:
         """Load the model, the router and the index now rather than on the first message."""
+        if warning := self.thresholds_warning():
+            logger.warning(warning)
         self.decider.decide("warm up")
+
+    def thresholds_warning(self) -> str | None:
+        """Return a warning if the thresholds were fitted for an encoder with other weights."""
+        fitted, served = self.settings.fitted_for_encoder, self.embedder.weights_sha256
+        if not fitted or fitted == served:
+            return None
+        return (f"bot/thresholds.yml was fitted for an encoder with other weights (sha256 "
+                f"{fitted[:12]}…, served {served[:12]}…): answers may be wrong more often than "
+                "measured; run `bankbot fit-thresholds`")

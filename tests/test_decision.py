@@ -66,7 +66,7 @@ def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
 
 
 # Scores just under the answer threshold: card_payment_fee_charged is the FAQ it means, second.
-NEAR_MISS = "where can I find the charges for using my card abroad"
+NEAR_MISS = "what do you charge for using my card abroad"
 
 
 def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Services) -> None:
@@ -196,7 +196,7 @@ def test_a_sign_of_not_following_is_asked_for_more_not_taken_for_a_yes(
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("yes", "affirm"), ("ok", "affirm"), ("uh huh", "affirm"), ("no", "deny"),
+    [("yes", "affirm"), ("ok", "affirm"), ("uh huh", "affirm"), ("mhm", "affirm"), ("no", "deny"),
      ("no thanks", "deny"),
      ("thanks", "thanks"), ("hi", "greet"), ("bye", "goodbye"), ("agent", "request_human")],
 )

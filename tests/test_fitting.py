@@ -2,12 +2,15 @@
 on constructed validation groups whose right thresholds are known by hand."""
 
 import pytest
+import yaml
 
 from bot.config import Settings
 from bot.decision import ESCALATE, INTENT
-from bot.evaluation.fitting import Group, fit_groups
+from bot.evaluation.fitting import Group, fit_groups, write_thresholds
 from bot.nlu.router import BANKING, RouterPrediction
 from bot.search.index import Candidate
+from bot.services import Services
+from tests.conftest import seeded_settings
 
 
 def _group(name: str, rows: list[tuple[str | None, str, float, float]]) -> Group:
@@ -102,3 +105,29 @@ def test_the_replayed_decision_reads_each_querys_text_as_the_service_does():
     group.texts = ["overdraft", "can I get an overdraft on my account"]
     assert [d for d, _ in group.outcomes(Settings(), None)] == [  # type: ignore[arg-type]
         INTENT, ESCALATE]
+
+
+def test_thresholds_fitted_for_other_encoder_weights_are_warned_about(tmp_path):
+    # Written by `bankbot fit-thresholds`; the bot service logs the warning when it starts.
+    settings = seeded_settings(tmp_path / "var")
+    served = Services(settings).embedder.weights_sha256
+    fitted_for = {"these": served, "other": "0" * 64}
+    warnings = {name: Services(settings.model_copy(update={"fitted_for_encoder": sha}))
+                .thresholds_warning() for name, sha in fitted_for.items()}
+
+    assert warnings["these"] is None
+    assert "bankbot fit-thresholds" in warnings["other"]
+
+
+def test_the_thresholds_file_names_the_weights_it_was_fitted_for(tmp_path):
+    report = {"in_scope": {"right": 0.9, "wrong": 0.01, "clarified": 0.05, "suggested": 0.02,
+                           "suggested_right_among": 0.01, "declined": 0.0},
+              "banking_declined": 0.01, "banking_suggested": 0.03, "ood_declined_or_chat": 0.9}
+    values = {name: 0.7 for name in ("intent_threshold", "decline_threshold", "answer_threshold",
+                                     "clarify_margin", "clarify_threshold", "suggest_threshold")}
+    path = tmp_path / "thresholds.yml"
+    write_thresholds(path, values, report, "var/model-tuned", "ab" * 32)
+
+    loaded = Settings(**yaml.safe_load(path.read_text()))
+    assert loaded.fitted_for_encoder == "ab" * 32
+    assert loaded.answer_threshold == 0.7

@@ -31,7 +31,7 @@ def client(services: Services) -> TestClient:
 
 def test_parse_answers_in_rasa_format_with_the_faq_answer(client: TestClient,
                                                           services: Services) -> None:
-    text = "my new card still hasn't come in the post"
+    text = "my new card still hasn't arrived"
     reply = client.post("/model/parse", json={"text": text, "message_id": "m1"}).json()
     assert reply["text"] == text
     assert reply["intent"]["name"] == "ask_faq"
@@ -142,7 +142,7 @@ def test_parse_decides_as_many_messages_at_once_as_configured_and_answers_all(
     monkeypatch.setattr(services.decider, "decide", decide)
     monkeypatch.setattr(services.settings, "decide_threads", decide_threads)
     app = create_app(services, watch_faqs=False)
-    texts = ["my new card still hasn't come in the post"] * 8
+    texts = ["my new card still hasn't arrived"] * 8
 
     async def send_together() -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -162,7 +162,7 @@ def test_a_long_message_being_decided_does_not_hold_up_a_short_question(
     monkeypatch.setattr(services.settings, "decide_threads", 1)
     real_decide = services.decider.decide
     long_started, short_decided = threading.Event(), threading.Event()
-    long_text = "my new card still hasn't come in the post, " * 20
+    long_text = "my new card still hasn't arrived, " * 20
     assert len(long_text) > services.settings.long_message_chars
     waited: list[bool] = []
 

@@ -1,6 +1,9 @@
 """`bankbot tune`: a soup is the element-wise mean of its runs' weights; non-banking negatives
-move chatter away from the FAQs."""
+move chatter away from the FAQs; the same weights come out on any processor."""
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,3 +74,40 @@ def test_tuning_with_non_banking_negatives_moves_unseen_chatter_away_from_the_fa
     plain = _closest_faq_similarity(tmp_path / "plain", UNSEEN_CHATTER)
     with_negatives = _closest_faq_similarity(tmp_path / "negatives", UNSEEN_CHATTER)
     assert with_negatives < plain - 0.02, (plain, with_negatives)
+
+
+# A short tuning run in a new process that starts as every `bankbot` command does, so that
+# the portable kernels are chosen before torch is imported; prints the weights' sha256.
+TUNE_IN_NEW_PROCESS = """
+import sys
+from pathlib import Path
+
+import bot.cli  # noqa: F401
+from bot.search.embedder import Embedder, bundled_model_path
+from bot.search.tune import TuneConfig, tune_encoder
+from tests.test_tune import CHATTER, FAQS
+
+out = Path(sys.argv[1])
+tune_encoder(FAQS, bundled_model_path(), out,
+             TuneConfig(epochs=1, batch_size=4, negatives_per_batch=4), negatives=CHATTER)
+print(Embedder(out).weights_sha256)
+"""
+
+
+def _tuned_weights(out: Path, prefix: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run([*prefix, sys.executable, "-c", TUNE_IN_NEW_PROCESS, str(out)],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()[-1]
+
+
+def test_tuning_gives_the_same_weights_on_a_machine_with_other_kernels_and_cores(
+    tmp_path: Path,
+) -> None:
+    # The other machine: MKL limited to AVX2 and a single core. With each library's fastest
+    # kernels and all cores, the weights (and so the fitted thresholds) depended on both.
+    here = _tuned_weights(tmp_path / "here", [], {})
+    elsewhere = _tuned_weights(tmp_path / "elsewhere", ["taskset", "-c", "0"],
+                               {"MKL_ENABLE_INSTRUCTIONS": "AVX2"})
+    assert here == elsewhere

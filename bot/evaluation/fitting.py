@@ -14,6 +14,7 @@ exactly the serving decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,10 @@ from bot.search.embedder import Embedder
 from bot.search.index import Candidate, FaqIndex
 
 HOLDOUT = 0.1  # must match `bankbot tune --holdout` so tuning never saw these phrasings
-MAX_WRONG = 0.015  # the target is ≤ 2 % wrong answers on test; leave a margin for the shift
+# Wrong answers on the validation queries: the target is ≤ 2 % on test. 11 wrong in 1,000 is
+# the most whose 95 % interval (Wilson, as the report gives) stays under 2 %. The 1.5 % used
+# until 2026-12-07 gave 1.9 % on test for one encoder and 2.3 % for the next.
+MAX_WRONG = 0.011
 MAX_DECLINED_BANKING = 0.02
 MAX_DECLINED_IN_SCOPE = 0.005
 # Choices offered for a question no FAQ covers cost its customer a click before the person:
@@ -44,10 +48,13 @@ SUGGEST_GRID = [round(0.50 + 0.01 * i, 2) for i in range(51)]
 
 
 class _ReplayRouter:
-    """Returns the stored prediction of query number `vector`."""
+    """Returns the stored prediction of query number `vector`, and the router's word-for-word
+    intents."""
 
-    def __init__(self, predictions: list[RouterPrediction]) -> None:
+    def __init__(self, predictions: list[RouterPrediction],
+                 known_intent: Callable[[str], str | None]) -> None:
         self.predictions = predictions
+        self.known_intent = known_intent
 
     def predict(self, vector: int) -> RouterPrediction:
         return self.predictions[vector]
@@ -78,10 +85,12 @@ class Group:
     candidates: list[list[Candidate]]
     # The texts too: the decision looks at a message's language and its number of words.
     texts: list[str]
+    # The router's intents for texts it learnt word for word (Router.known_intent).
+    known_intent: Callable[[str], str | None] = lambda text: None
 
     def outcomes(self, settings: Settings, embedder: Embedder) -> list[tuple[str, str | None]]:
         """Return (decision, faq_key) of each query under these settings."""
-        decider = Decider(settings, embedder, _ReplayRouter(self.predictions),
+        decider = Decider(settings, embedder, _ReplayRouter(self.predictions, self.known_intent),
                           _ReplayIndex(self.candidates))  # type: ignore[arg-type]
         return [(d.decision, d.faq_key)
                 for d in (decider.decide_encoded(t, i) for i, t in enumerate(self.texts))]
@@ -93,7 +102,8 @@ def encode_group(name: str, examples: list[Example], truth: list[str | None], in
     click.echo(f"encoding {name}: {len(examples)} texts", err=True)
     vectors: np.ndarray = embedder.encode([e.text for e in examples], progress=True)
     return Group(name, truth, router.predict_many(vectors),
-                 [index.search(v, k=3) for v in vectors], [e.text for e in examples])
+                 [index.search(v, k=3) for v in vectors], [e.text for e in examples],
+                 router.known_intent)
 
 
 def validation_groups(settings: Settings, embedder: Embedder) -> list[Group]:
@@ -207,7 +217,8 @@ def fit_groups(settings: Settings, embedder: Embedder, in_scope: Group, banking:
     return {"intent_threshold": settings.intent_threshold, **values}, report
 
 
-def write_thresholds(path: Path, values: dict[str, float], report: dict, encoder: str) -> None:
+def write_thresholds(path: Path, values: dict[str, float], report: dict, encoder: str,
+                     weights_sha256: str) -> None:
     """Write bot/thresholds.yml with a comment saying how the values were chosen."""
     s = report["in_scope"]
     lines = [
@@ -234,4 +245,6 @@ def write_thresholds(path: Path, values: dict[str, float], report: dict, encoder
     lines += [f"{name}: {values[name]}" for name in ("intent_threshold", "decline_threshold",
                                                      "answer_threshold", "clarify_margin",
                                                      "clarify_threshold", "suggest_threshold")]
+    lines += ["# The encoder's weights (sha256); the service warns when it serves others.",
+              f"fitted_for_encoder: {weights_sha256}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

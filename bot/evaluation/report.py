@@ -131,7 +131,8 @@ def _tuning_lines(meta: dict[str, Any]) -> list[str]:
         f"{tuned['heldout_phrasings']} held-out phrasings ({tuned['split']}) top-1 went from "
         f"{_pct(tuned['heldout_top1_base'])} to {_pct(tuned['heldout_top1_tuned'])} "
         f"(scoring: {tuned.get('scoring', 'best phrasing per FAQ')}; encoded with "
-        f"{tuned.get('encoder_backend', 'torch')}).",
+        f"{tuned.get('encoder_backend', 'torch')}; PyTorch's {tuned.get('kernels', 'native')} "
+        f"kernels, {tuned['config'].get('threads', 'all')} threads).",
         "",
     ]
 
@@ -281,7 +282,9 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "# Evaluation (`bankbot eval`)",
         "",
         f"Run {meta['when']} in {report['seconds']:.0f} s. Encoder: `{meta['encoder']}` "
-        f"(fingerprint {meta['fingerprint']}). Thresholds: "
+        f"(fingerprint {meta['fingerprint']}, weights sha256 {meta['weights_sha256'][:12]}…). "
+        "Thresholds" + ("" if meta["thresholds_fitted_for_it"] else
+                        " (**fitted for other weights**: run `bankbot fit-thresholds`)") + ": "
         + ", ".join(f"{k} {v}" for k, v in meta["thresholds"].items()) + ".",
         "",
         f"**How the thresholds were chosen:** {thresholds_note()}",

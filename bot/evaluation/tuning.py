@@ -14,7 +14,7 @@ from bot.faq.store import FaqEntry
 from bot.nlu.training_data import non_banking_texts
 from bot.search.embedder import Embedder
 from bot.search.index import TOP_PHRASINGS, FaqIndex
-from bot.search.tune import TuneConfig, tune_encoder
+from bot.search.tune import TuneConfig, kernels, tune_encoder
 from bot.services import embedder_for, model_path
 
 # What a tuned encoder records about its tuning, beside its weights.
@@ -72,8 +72,14 @@ def run_tune(settings: Settings, config: TuneConfig, *, holdout: float, out: Pat
         "seconds": round(seconds, 1),
         "scoring": f"FaqIndex: mean of each FAQ's best {TOP_PHRASINGS} phrasings",
         "encoder_backend": settings.encoder_backend,
+        "kernels": kernels(),
+        "weights_sha256": embedder_for(settings, out).weights_sha256,
         "split": "BANKING77 train (seed FAQ alternates), held-out share by hash; no test data",
     }
     write_tuning_report(out, summary)
+    fitted = ("bot/thresholds.yml was fitted for these weights"
+              if settings.fitted_for_encoder == summary["weights_sha256"] else
+              "bot/thresholds.yml was fitted for other weights: run `bankbot fit-thresholds`")
     return (f"tuned encoder saved to {out} in {seconds / 60:.1f} min; held-out top-1 "
-            f"{before:.2%} → {after:.2%}. Run `bankbot train` before serving with it.")
+            f"{before:.2%} → {after:.2%}; weights sha256 {summary['weights_sha256']} ({fitted}). "
+            "Run `bankbot train` before serving with it.")

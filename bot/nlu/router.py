@@ -100,14 +100,30 @@ def _fit(vectors: np.ndarray, labels: list[str]) -> LogisticRegression:
     return LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(vectors, labels)
 
 
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _known(texts: list[str], labels: list[str]) -> dict[str, str]:
+    """Return text → conversational intent for the texts learnt as exactly one such intent."""
+    seen: dict[str, set[str]] = {}
+    for text, label in zip(texts, labels):
+        seen.setdefault(_normalised(text), set()).add(label)
+    return {text: next(iter(found)) for text, found in seen.items()
+            if len(found) == 1 and not found & {BANKING, OUT_OF_SCOPE}}
+
+
 class Router:
     """Predicts a conversational intent, "banking" or "out_of_scope" from an embedding."""
 
     def __init__(self, model: LogisticRegression, fingerprint: str,
-                 short_model: LogisticRegression | None = None) -> None:
+                 short_model: LogisticRegression | None = None,
+                 known: dict[str, str] | None = None) -> None:
         self.model = model
         self.short_model = short_model
         self.fingerprint = fingerprint
+        # Short examples of conversational intents, word for word (see known_intent).
+        self.known = known or {}
         self._main = _Softmax(model)
         self._short = _Softmax(short_model) if short_model is not None else None
         self.labels = self._main.labels
@@ -133,7 +149,8 @@ class Router:
         short_model = _fit(vectors[short], short_labels)
         logger.info("router trained on %d examples (%d short), %d labels", len(main),
                     len(short), len(model.classes_))
-        return cls(model, embedder.fingerprint, short_model)
+        return cls(model, embedder.fingerprint, short_model,
+                   _known([texts[i] for i in short], short_labels))
 
     @classmethod
     def train_for_faqs(cls, data_dir: Path, faqs: list[FaqEntry], embedder: Embedder, *,
@@ -142,6 +159,12 @@ class Router:
         these FAQs (`bankbot train` passes them all, the threshold fit all but its holdout)."""
         faq_texts = [t for faq in faqs for t in faq.texts]
         return cls.train(router_examples(data_dir, faq_texts), embedder, progress=progress)
+
+    def known_intent(self, text: str) -> str | None:
+        """Return the conversational intent a short example of the training data, written as
+        this message is, was learnt as. The short model alone put "uh huh", an affirm example,
+        under the intent threshold beside "huh" (2026-12-07)."""
+        return self.known.get(_normalised(text))
 
     def predict(self, vector: np.ndarray) -> RouterPrediction:
         """Return the router's view of one embedding."""
@@ -159,7 +182,7 @@ class Router:
         """Write the router to disk."""
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump({"model": self.model, "short_model": self.short_model,
-                     "fingerprint": self.fingerprint}, path)
+                     "known": self.known, "fingerprint": self.fingerprint}, path)
 
     @classmethod
     def load(cls, path: Path, *, fingerprint: str) -> Router:
@@ -169,6 +192,6 @@ class Router:
         saved = joblib.load(path)
         if saved["fingerprint"] != fingerprint:
             raise IndexNotBuilt(f"router {path} was trained for another encoder; retrain it")
-        if "short_model" not in saved:
+        if "short_model" not in saved or "known" not in saved:
             raise IndexNotBuilt(f"router {path} has no short-message model; retrain it")
-        return cls(saved["model"], saved["fingerprint"], saved["short_model"])
+        return cls(saved["model"], saved["fingerprint"], saved["short_model"], saved["known"])

@@ -114,6 +114,16 @@ class Embedder:
             digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
+    @property
+    def weights_sha256(self) -> str:
+        """Return the sha256 of the weights' contents: equal wherever tuning gave the same
+        weights, unlike the fingerprint, which names one file on one machine."""
+        digest = hashlib.sha256()
+        for path in sorted(self.model_path.glob("*.safetensors")):
+            with open(path, "rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+        return digest.hexdigest()
+
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         """Return one float32 unit vector per text, reusing cached vectors."""
         if not texts:

@@ -23,11 +23,19 @@ thresholds fell (85.5 % against 86.2 % for seed 0 alone) for three times the tun
 
 The tuned encoder is an ordinary sentence-transformers directory, so the FAQ index stays a
 nearest-phrasing search and FAQ edits stay live without retuning (issue 3).
+
+Tuning runs PyTorch's, MKL's and oneDNN's AVX2 kernels (`PORTABLE_KERNELS`) on a fixed number
+of threads, so that the same seed gives the same weights on any x86-64 machine with AVX2 and
+bot/thresholds.yml, fitted for one machine's encoder, fits every fresh clone's. With each
+library's fastest kernels the weights depended on the processor: thresholds fitted on one
+machine answered 2.01 % of BANKING77 test wrongly on the next, against 1.88 % on the first
+(docs/evaluation-notes.md, 2026-12-07, has what was checked).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Sequence
@@ -37,6 +45,24 @@ from pathlib import Path
 from bot.faq.store import FaqEntry
 
 logger = logging.getLogger(__name__)
+
+# Kernels every x86-64 machine with AVX2 runs alike (MKL_CBWR: MKL's conditional numerical
+# reproducibility). They take effect only if set before torch is imported: bot/cli.py sets them.
+PORTABLE_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2",
+                    "ONEDNN_MAX_CPU_ISA": "AVX2"}
+
+
+def use_portable_kernels() -> None:
+    """Ask for the portable kernels, unless the environment says otherwise."""
+    for name, value in PORTABLE_KERNELS.items():
+        os.environ.setdefault(name, value)
+
+
+def kernels() -> str:
+    """Return the kernels PyTorch runs in this process ("AVX2" when portable)."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,9 @@ class TuneConfig:
     prototype_learning_rate: float = 1e-3
     # Non-banking questions per batch (0 turns them off); see the module docstring.
     negatives_per_batch: int = 32
+    # Threads of the tuning run: the way sums are split between threads changes the weights,
+    # so a fixed number, not the machine's core count (2: this project's machines).
+    threads: int = 2
 
 
 def make_batches(
@@ -140,6 +169,11 @@ def _tune_once(entries: list[FaqEntry], base_model: Path, config: TuneConfig,
     from sentence_transformers import SentenceTransformer
     from tqdm import tqdm
 
+    if kernels() != PORTABLE_KERNELS["ATEN_CPU_CAPABILITY"].upper():
+        logger.warning("PyTorch runs its %s kernels, not the portable ones: the tuned weights "
+                       "will differ from other machines' (set %s before importing torch)",
+                       kernels(), ", ".join(PORTABLE_KERNELS))
+    torch.set_num_threads(config.threads)
     rng = random.Random(seed)
     torch.manual_seed(seed)
     model = SentenceTransformer(str(base_model), device="cpu")

@@ -153,7 +153,7 @@ def test_edit_then_another_user_publishes_and_the_parse_answer_changes(
     assert 'class="add"' in review.text and "Console test." in review.text
     assert rita.post(draft + "/publish").status_code == 303
     parse = TestClient(app).post("/model/parse",
-                                 json={"text": "my new card still hasn't come in the post"})
+                                 json={"text": "my new card still hasn't arrived"})
     assert parsed_answer(parse.json()) == new_answer
     history = erin.get("/staff/faqs/card_arrival").text
     assert "shorter delivery" in history and "published by rita" in history

@@ -129,7 +129,7 @@ def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
     stack: Stack
 ) -> None:
     chat = Chat(stack)
-    replies = chat.say("where can I find the charges for using my card abroad")
+    replies = chat.say("what do you charge for using my card abroad")
     assert "Which of these" in replies[0]["text"] and not REFERENCE.search(replies[0]["text"])
     payloads = [b["payload"] for b in replies[0]["buttons"]]
     assert any('"card_payment_fee_charged"' in p for p in payloads)
@@ -137,7 +137,7 @@ def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
     saved = ticket(stack, reference)
     assert saved["reason"] == "customer_asked_for_person"
     assert [t["text"] for t in saved["transcript"] if t["from"] == "customer"][0] == (
-        "where can I find the charges for using my card abroad")
+        "what do you charge for using my card abroad")
     # The FAQs the customer turned down, though the button itself matched none.
     assert "card_payment_fee_charged" in [c["key"] for c in saved["candidates"]]
     # Staff see in the inbox that the choices did not help.
@@ -148,7 +148,7 @@ def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
 
 def test_a_pick_from_the_choices_is_answered_and_noted_for_staff(stack: Stack) -> None:
     chat = Chat(stack)
-    replies = chat.say("where can I find the charges for using my card abroad")
+    replies = chat.say("what do you charge for using my card abroad")
     pick = next(b["payload"] for b in replies[0]["buttons"]
                 if '"card_payment_fee_charged"' in b["payload"])
     assert chat.texts(pick) == [faq_answer(stack, "card_payment_fee_charged")]
