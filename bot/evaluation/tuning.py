@@ -61,7 +61,8 @@ def run_tune(settings: Settings, config: TuneConfig, *, holdout: float, out: Pat
     before = holdout_accuracy(embedder_for(settings, base), kept, held)
     seconds = tune_encoder(kept, base, out, config, negatives=non_banking_texts(settings.data_dir),
                            progress=True)
-    after = holdout_accuracy(embedder_for(settings, out), kept, held)
+    tuned = embedder_for(settings, out)
+    after = holdout_accuracy(tuned, kept, held)
     summary = {
         "config": config.__dict__,
         "holdout_share": holdout,
@@ -73,7 +74,7 @@ def run_tune(settings: Settings, config: TuneConfig, *, holdout: float, out: Pat
         "scoring": f"FaqIndex: mean of each FAQ's best {TOP_PHRASINGS} phrasings",
         "encoder_backend": settings.encoder_backend,
         "kernels": kernels(),
-        "weights_sha256": embedder_for(settings, out).weights_sha256,
+        "weights_sha256": tuned.weights_sha256,
         "split": "BANKING77 train (seed FAQ alternates), held-out share by hash; no test data",
     }
     write_tuning_report(out, summary)

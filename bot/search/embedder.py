@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import threading
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -114,10 +115,11 @@ class Embedder:
             digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
-    @property
+    @cached_property
     def weights_sha256(self) -> str:
         """Return the sha256 of the weights' contents: equal wherever tuning gave the same
-        weights, unlike the fingerprint, which names one file on one machine."""
+        weights, unlike the fingerprint, which names one file on one machine. Read once: the
+        service's start-up check and the evaluation's report each ask for it."""
         digest = hashlib.sha256()
         for path in sorted(self.model_path.glob("*.safetensors")):
             with open(path, "rb") as handle:
