@@ -40,7 +40,8 @@ models/core.tar.gz: $(RASA_VENV)/.installed domain.yml config.yml data/rules.yml
 	$(RASA) train core $(RASA_DATA) --stories data/rules.yml --out models --fixed-model-name core
 
 # The served encoder: all-MiniLM-L6-v2 fine-tuned on the seed FAQ phrasings, once (about
-# 7 min on 2 cores); bot/thresholds.yml is fitted for it. FAQ edits never need a retune.
+# 7 min on 2 cores); bot/thresholds.yml is fitted for it. FAQ edits never need a retune, and
+# data/faq_added is served without one (nor the router's training), as staff edits are.
 # out_of_scope.txt holds its non-banking negatives as well as the router's examples.
 # (Order-only on the virtualenv: reinstalling packages is no reason to retune.)
 var/model-tuned/config.json: bot/search/tune.py $(wildcard data/faq/*.yml) data/router/out_of_scope.txt | $(VENV)/.installed

@@ -73,11 +73,11 @@ def faq() -> None:
 @click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False,
                                                              path_type=Path))
 def faq_seed(replace: bool, directory: Path | None) -> None:
-    """Load the seed FAQs (data/faq by default) into an empty database."""
-    from bot.faq.seed import load_seed
+    """Load the seed FAQs (by default data/faq and data/faq_added) into an empty database."""
+    from bot.faq.seed import load_seed, load_shipped
 
     services = _services()
-    entries = load_seed(directory or services.settings.data_dir / "faq")
+    entries = load_seed(directory) if directory else load_shipped(services.settings.data_dir)
     if services.faqs.count_faqs() and not replace:
         click.echo("database already has FAQs; left as it is (use --replace to overwrite)")
         return
@@ -183,13 +183,13 @@ def staff_add_user(role: str, password: str, username: str) -> None:
 @cli.command()
 def train() -> None:
     """Train the router (conversational intents, banking, out of scope) and cache FAQ vectors."""
-    from bot.faq.seed import load_seed
+    from bot.faq.seed import load_learnt
     from bot.nlu.router import Router
 
     services = _services()
     settings = services.settings
     click.echo("encoding router training data", err=True)
-    router = Router.train_for_faqs(settings.data_dir, load_seed(settings.data_dir / "faq"),
+    router = Router.train_for_faqs(settings.data_dir, load_learnt(settings.data_dir),
                                    services.embedder, progress=True)
     router.save(settings.router_path)
     click.echo("encoding live FAQs", err=True)

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 from bot.config import Settings
-from bot.faq.seed import load_seed
+from bot.faq.seed import load_shipped
 from bot.migrate import upgrade
 from bot.services import Services
 from bot.stack import link_trained_artifacts
@@ -29,6 +29,6 @@ def seeded_workspace(source_var: Path, var_dir: Path, database_url: str = "",
                         database_url=database_url, **overrides)
     upgrade(settings.db_url)
     services = Services(settings)
-    services.faqs.upsert_faqs(load_seed(settings.data_dir / "faq"))
+    services.faqs.upsert_faqs(load_shipped(settings.data_dir))
     services.db.dispose()
     return settings

@@ -57,6 +57,20 @@ def test_routine_questions_are_answered_with_their_faq(
     assert decision.confidence >= services.settings.answer_threshold
 
 
+@pytest.mark.parametrize(
+    ("text", "faq_key"),
+    [("what's your phone number", "contact_us"), ("how do I send money to a friend", "send_money")],
+)
+def test_faqs_the_router_and_encoder_never_learnt_are_still_offered(
+    services: Services, text: str, faq_key: str
+) -> None:
+    # data/faq_added: before them, the first was declined, the second answered with how to
+    # receive money.
+    decision = services.decider.decide(text)
+    assert decision.decision in (ANSWER, CLARIFY, SUGGEST)
+    assert decision.candidates[0].key == faq_key
+
+
 def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
     decision = services.decider.decide("top up")
     assert decision.decision == CLARIFY

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.errors import BotError
 from bot.evaluation import diet
 from bot.evaluation.report import _stock_rasa_lines
-from bot.faq.seed import load_seed
+from bot.faq.seed import load_learnt
 from bot.faq.store import FaqEntry
 from bot.nlu.training_data import read_rasa_nlu
 
@@ -69,7 +69,7 @@ def test_previous_result_is_kept_only_while_the_training_data_is_unchanged(tmp_p
     settings = Settings()
     report = tmp_path / "eval.json"
     assert diet.previous_result(report, settings) is None
-    current = diet.training_data_id(diet.training_intents(load_seed(settings.data_dir / "faq")))
+    current = diet.training_data_id(diet.training_intents(load_learnt(settings.data_dir)))
     report.write_text(json.dumps({"banking77_diet": {"training_data": current, "epochs": 3}}))
     assert diet.previous_result(report, settings) == {"training_data": current, "epochs": 3}
     report.write_text(json.dumps({"banking77_diet": {"training_data": "stale", "epochs": 3}}))

@@ -113,6 +113,25 @@ def test_a_hand_written_message_is_wrong_when_taken_for_what_it_is_not(
     assert message_wrong(kind, Decision("x", decision, intent)) is wrong
 
 
+@pytest.mark.parametrize(
+    ("decision", "faq_key", "offered", "wrong"),
+    [
+        ("answer", "contact_us", [], False),
+        ("answer", "card_arrival", [], True),
+        ("suggest", None, ["card_arrival", "contact_us", "send_money"], False),
+        ("clarify", None, ["card_arrival", "send_money", "contact_us"], True),
+        ("decline", None, ["contact_us"], True),
+        ("escalate", None, ["contact_us"], True),
+    ],
+)
+def test_a_question_for_an_faq_is_wrong_unless_answered_with_it_or_offered_it(
+    decision: str, faq_key: str | None, offered: list[str], wrong: bool
+) -> None:
+    candidates = [Candidate(k, k, 0.7) for k in offered]
+    taken = Decision("x", decision, faq_key=faq_key, candidates=candidates)
+    assert message_wrong("faq:contact_us", taken) is wrong
+
+
 def test_a_suggestion_counts_as_right_only_with_the_right_faq_among_the_choices():
     def suggested(*keys: str) -> Decision:
         return Decision("q", "suggest", candidates=[Candidate(k, k, 0.7) for k in keys])

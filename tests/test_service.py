@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import all_actions
 from bot.db import Database
+from bot.faq.seed import load_shipped
 from bot.service import create_app
 from bot.services import Services
 from bot.tickets import TicketStore
@@ -265,5 +266,6 @@ def test_escalation_says_so_when_no_ticket_can_be_filed(tmp_path: Path) -> None:
     db.dispose()
 
 
-def test_health_reports_the_live_faq_count(client: TestClient) -> None:
-    assert client.get("/health").json() == {"status": "ok", "faqs": 77}
+def test_health_reports_the_live_faq_count(client: TestClient, services: Services) -> None:
+    seeded = len(load_shipped(services.settings.data_dir))
+    assert client.get("/health").json() == {"status": "ok", "faqs": seeded}

@@ -27,7 +27,7 @@ from bot.bench.memory import PeakRss, cpu_ms_per, cpu_seconds
 from bot.config import Settings
 from bot.db import Database
 from bot.faq.review import ReviewStore
-from bot.faq.seed import load_seed
+from bot.faq.seed import load_shipped
 from bot.services import Services
 from bot.stack import RASA_QUIET_ENV, bot_env
 from bot.workspace import free_port, seeded_workspace
@@ -301,7 +301,7 @@ def measure_edit_to_live(settings: Settings, rasa_url: str, edits: int,
 def measure_stock_rasa(settings: Settings, root: Path, texts: list[str], config: BenchConfig,
                        progress: Callable[[str], None]) -> dict[str, Any]:
     """Train and load-test stock Rasa over the same FAQs; estimate its full retrain time."""
-    faqs = load_seed(settings.data_dir / "faq")
+    faqs = load_shipped(settings.data_dir)
     full_examples = sum(len(f.texts) for f in faqs)
     timings = {}
     for epochs in sorted({1, config.stock_epochs}):

@@ -1,9 +1,10 @@
 """Stock Rasa beside our BANKING77 figure: Rasa 3.6's default NLU pipeline (count vectors + DIET).
 
-It trains on the same data as our FAQ index (the seed FAQs' phrasings: BANKING77 train
-plus each FAQ's question, one intent per BANKING77 category) and is scored on BANKING77
-test, which is read only to report (issue 3). DIET takes about 75 s an epoch here, so
-`bankbot eval --diet-epochs N` chooses the epochs and the report says which were used.
+It trains on the same data as our encoder's tuning (data/faq's phrasings: BANKING77 train
+plus each FAQ's question, one intent per BANKING77 category; not data/faq_added, which
+BANKING77 has no label for) and is scored on BANKING77 test, which is read only to report
+(issue 3). DIET takes about 75 s an epoch here, so `bankbot eval --diet-epochs N` chooses the
+epochs and the report says which were used.
 Rasa runs as a subprocess in its own virtualenv: `rasa train nlu`, timed (the training
 wall time), then bot/evaluation/rasa_parse.py parses every test text with the model.
 """
@@ -28,7 +29,7 @@ from bot.config import Settings
 from bot.errors import BotError
 from bot.evaluation import metrics
 from bot.evaluation.datasets import banking77
-from bot.faq.seed import load_seed
+from bot.faq.seed import load_learnt
 from bot.faq.store import FaqEntry
 from bot.stack import RASA_QUIET_ENV
 from bot.stock_nlu import default_pipeline, dump_yaml, examples_block
@@ -127,7 +128,7 @@ def parse_texts(settings: Settings, directory: Path, texts: Sequence[str]) -> di
 
 def diet_benchmark(settings: Settings, *, epochs: int) -> dict[str, Any]:
     """Train stock Rasa NLU on the seed FAQ phrasings for epochs; score it on BANKING77 test."""
-    intents = training_intents(load_seed(settings.data_dir / "faq"))
+    intents = training_intents(load_learnt(settings.data_dir))
     test = banking77(settings.datasets_dir, "test")
     with tempfile.TemporaryDirectory(prefix="bankbot-diet-") as tmp:
         directory = Path(tmp)
@@ -169,5 +170,5 @@ def previous_result(report_path: Path, settings: Settings) -> dict[str, Any] | N
     if not report_path.exists():
         return None
     old = json.loads(report_path.read_text(encoding="utf-8")).get("banking77_diet")
-    current = training_data_id(training_intents(load_seed(settings.data_dir / "faq")))
+    current = training_data_id(training_intents(load_learnt(settings.data_dir)))
     return old if old and old.get("training_data") == current else None

@@ -1,8 +1,9 @@
 """`bankbot fit-thresholds`: choose the decision thresholds on train/valid data only.
 
 Validation queries (never a test file):
-- in scope: the alternates `bankbot tune` held out (same split), against an index of the rest
-  and a router trained the served way on the rest (the served router has seen them all);
+- in scope: the alternates `bankbot tune` held out (same split; data/faq_added's, which it
+  never learns, split alike), against an index of the rest and a router trained the served
+  way on the rest (the served router has seen them all);
 - uncovered banking: CLINC150 *val*, banking and credit_cards domains (should not be declined);
 - out of domain: CLINC150 *val* of the other domains plus oos_train/oos_val (should be declined
   or handled as chit-chat).
@@ -25,7 +26,7 @@ import numpy as np
 from bot.config import Settings
 from bot.decision import ANSWER, CLARIFY, DECLINE, INTENT, SUGGEST, Decider, offered_keys
 from bot.evaluation.datasets import FINANCE_DOMAINS, Example, clinc150, clinc150_domains
-from bot.faq.seed import load_seed, split_alternates
+from bot.faq.seed import load_learnt, load_shipped, split_alternates
 from bot.nlu.router import Router, RouterPrediction
 from bot.search.embedder import Embedder
 from bot.search.index import Candidate, FaqIndex
@@ -108,10 +109,12 @@ def encode_group(name: str, examples: list[Example], truth: list[str | None], in
 
 def validation_groups(settings: Settings, embedder: Embedder) -> list[Group]:
     """Return the in-scope, uncovered-banking and out-of-domain validation groups."""
-    kept, held = split_alternates(load_seed(settings.data_dir / "faq"), holdout=HOLDOUT)
+    kept, held = split_alternates(load_shipped(settings.data_dir), holdout=HOLDOUT)
     index = FaqIndex.build(kept, embedder, progress=True)
     click.echo("training a router without the held-out phrasings", err=True)
-    router = Router.train_for_faqs(settings.data_dir, kept, embedder, progress=True)
+    learnt = {e.key for e in load_learnt(settings.data_dir)}  # as `bankbot train`
+    router = Router.train_for_faqs(settings.data_dir, [e for e in kept if e.key in learnt],
+                                   embedder, progress=True)
     in_scope = [Example(t, key) for key, texts in held.items() for t in texts]
     domains = clinc150_domains(settings.datasets_dir)
     val = clinc150(settings.datasets_dir, "val")

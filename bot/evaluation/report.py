@@ -274,6 +274,15 @@ def _conversation_message_lines(report: dict[str, Any]) -> list[str]:
         "met with never_mind or a goodbye")
 
 
+def _added_faq_lines(report: dict[str, Any]) -> list[str]:
+    """Return the section on questions for the FAQs served without being learnt."""
+    return _hand_written_lines(
+        report["added_faq_questions"], "Questions for FAQs added after tuning",
+        "the dev set was looked at while the FAQs were written, the held-out set once, after; "
+        "neither the encoder nor the router learnt these FAQs",
+        "not answered with the FAQ named and not offered it among the choices")
+
+
 def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
     """Return reports/eval.md."""
     b77 = report["banking77"]
@@ -394,6 +403,7 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         *_other_language_lines(report),
         *_short_message_lines(report),
         *_conversation_message_lines(report),
+        *_added_faq_lines(report),
         "## Latency",
         "",
         f"Encode + decide, one query at a time as `/model/parse` does, "

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from bot.config import Settings
-from bot.faq.seed import load_seed, split_alternates
+from bot.faq.seed import load_learnt, split_alternates
 from bot.faq.store import FaqEntry
 from bot.nlu.training_data import non_banking_texts
 from bot.search.embedder import Embedder
@@ -46,7 +46,7 @@ def holdout_accuracy(
 
 def run_tune(settings: Settings, config: TuneConfig, *, holdout: float, out: Path) -> str:
     """Tune on the seed FAQs minus a held-out share; return a summary of the validation."""
-    kept, held = split_alternates(load_seed(settings.data_dir / "faq"), holdout=holdout)
+    kept, held = split_alternates(load_learnt(settings.data_dir), holdout=holdout)
     base = model_path(settings.model_copy(update={"model_path": None}))
     if base == settings.tuned_model_dir or base == out:
         # Always start from the bundled model, never from a previous tuning run.

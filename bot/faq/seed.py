@@ -56,6 +56,26 @@ def load_seed(faq_dir: Path) -> list[FaqEntry]:
     return entries
 
 
+def load_learnt(data_dir: Path) -> list[FaqEntry]:
+    """Return the seed FAQs the encoder (`bankbot tune`) and the router (`bankbot train`) learn:
+    data/faq."""
+    return load_seed(data_dir / "faq")
+
+
+def load_shipped(data_dir: Path) -> list[FaqEntry]:
+    """Return the FAQs the assistant ships with: the learnt ones and data/faq_added, served as
+    FAQs that staff add after training are: searched, not learnt (a retrain moves every fitted
+    threshold). Raise InvalidFaqData if a key is in both."""
+    entries = load_learnt(data_dir)
+    added_dir = data_dir / "faq_added"
+    added = load_seed(added_dir) if any(added_dir.glob("*.yml")) else []
+    taken = {e.key for e in entries}
+    for entry in added:
+        if entry.key in taken:
+            raise InvalidFaqData(f"{added_dir}: key {entry.key!r} is already in {data_dir / 'faq'}")
+    return entries + added
+
+
 def split_alternates(
     entries: list[FaqEntry], *, holdout: float, seed: int = 0
 ) -> tuple[list[FaqEntry], dict[str, list[str]]]:
