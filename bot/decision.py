@@ -182,6 +182,12 @@ class Decider:
         known = self.router.known_intent(cleaned)
         if known is not None:
             return Decision(text, INTENT, known, None, 1.0)
+        phrased = self.index.current.phrased(cleaned)
+        if phrased is not None:
+            # Staff wrote this very message as the FAQ's phrasing (the inbox's "Add as
+            # phrasing"): answer it, even where the router takes it for chatter or another FAQ
+            # comes close. FAQs the router never learnt were declined so (data/faq_added).
+            return Decision(text, ANSWER, None, phrased, 1.0, self.index.current.search(vector))
         routed = self.router.predict(vector).for_words(words)
         # "?????" has no word: it is no "no" (nor is an emoji alone: the encoder reads every
         # emoji as the same unknown token).

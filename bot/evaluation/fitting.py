@@ -62,10 +62,13 @@ class _ReplayRouter:
 
 
 class _ReplayIndex:
-    """Returns the stored FAQ candidates of query number `vector`."""
+    """Returns the stored FAQ candidates of query number `vector`, and the index's FAQs for
+    texts it holds word for word."""
 
-    def __init__(self, candidates: list[list[Candidate]]) -> None:
+    def __init__(self, candidates: list[list[Candidate]],
+                 phrased: Callable[[str], str | None]) -> None:
         self.candidates = candidates
+        self.phrased = phrased
         self.entries: dict[str, Any] = {}
 
     @property
@@ -88,11 +91,13 @@ class Group:
     texts: list[str]
     # The router's intents for texts it learnt word for word (Router.known_intent).
     known_intent: Callable[[str], str | None] = lambda text: None
+    # The FAQs for texts the index holds word for word (FaqIndex.phrased).
+    phrased: Callable[[str], str | None] = lambda text: None
 
     def outcomes(self, settings: Settings, embedder: Embedder) -> list[tuple[str, str | None]]:
         """Return (decision, faq_key) of each query under these settings."""
         decider = Decider(settings, embedder, _ReplayRouter(self.predictions, self.known_intent),
-                          _ReplayIndex(self.candidates))  # type: ignore[arg-type]
+                          _ReplayIndex(self.candidates, self.phrased))  # type: ignore[arg-type]
         return [(d.decision, d.faq_key)
                 for d in (decider.decide_encoded(t, i) for i, t in enumerate(self.texts))]
 
@@ -104,7 +109,7 @@ def encode_group(name: str, examples: list[Example], truth: list[str | None], in
     vectors: np.ndarray = embedder.encode([e.text for e in examples], progress=True)
     return Group(name, truth, router.predict_many(vectors),
                  [index.search(v, k=3) for v in vectors], [e.text for e in examples],
-                 router.known_intent)
+                 router.known_intent, index.phrased)
 
 
 def validation_groups(settings: Settings, embedder: Embedder) -> list[Group]:

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.errors import IndexNotBuilt
 from bot.nlu.training_data import router_examples
-from bot.nlu.words import count_words
+from bot.nlu.words import count_words, normalised
 from bot.search.embedder import Embedder
 
 if TYPE_CHECKING:
@@ -100,15 +100,11 @@ def _fit(vectors: np.ndarray, labels: list[str]) -> LogisticRegression:
     return LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(vectors, labels)
 
 
-def _normalised(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
 def _known(texts: list[str], labels: list[str]) -> dict[str, str]:
     """Return text → conversational intent for the texts learnt as exactly one such intent."""
     seen: dict[str, set[str]] = {}
     for text, label in zip(texts, labels):
-        seen.setdefault(_normalised(text), set()).add(label)
+        seen.setdefault(normalised(text), set()).add(label)
     return {text: next(iter(found)) for text, found in seen.items()
             if len(found) == 1 and not found & {BANKING, OUT_OF_SCOPE}}
 
@@ -164,7 +160,7 @@ class Router:
         """Return the conversational intent a short example of the training data, written as
         this message is, was learnt as. The short model alone put "uh huh", an affirm example,
         under the intent threshold beside "huh" (2026-12-07)."""
-        return self.known.get(_normalised(text))
+        return self.known.get(normalised(text))
 
     def predict(self, vector: np.ndarray) -> RouterPrediction:
         """Return the router's view of one embedding."""

@@ -1,5 +1,5 @@
 """Counting a message's words, for the router's short model and the decision's rule for
-messages too short to escalate."""
+messages too short to escalate; and comparing messages word for word with known texts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import re
 # Chinese or Japanese character (those scripts write no spaces).
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
 _WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:[-'’][^\W_{_CJK}]+)*")
+
+
+def normalised(text: str) -> str:
+    """Return text as compared word for word: lower case, single spaces."""
+    return " ".join(text.lower().split())
 
 
 def count_words(text: str) -> int:

@@ -8,6 +8,7 @@ import faiss
 import numpy as np
 
 from bot.faq.store import FaqEntry
+from bot.nlu.words import normalised
 from bot.search.embedder import Embedder
 
 # How many phrasings to fetch per query before grouping them by FAQ.
@@ -38,6 +39,12 @@ class FaqIndex:
     def __init__(self, entries: list[FaqEntry], vectors: np.ndarray, owners: np.ndarray) -> None:
         self.entries = {e.key: e for e in entries}
         self._keys = [e.key for e in entries]
+        owners_of: dict[str, set[str]] = {}
+        for entry in entries:
+            for text in entry.texts:
+                owners_of.setdefault(normalised(text), set()).add(entry.key)
+        self._phrased = {text: next(iter(keys)) for text, keys in owners_of.items()
+                         if len(keys) == 1}
         self._owners = owners
         self._sizes = np.bincount(owners, minlength=len(entries)) if len(owners) else owners
         # Exhaustive inner product over float16 copies: half the memory each query reads
@@ -63,6 +70,11 @@ class FaqIndex:
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def phrased(self, text: str) -> str | None:
+        """Return the FAQ that has this message, case and spacing aside, as its question or one
+        of its phrasings (None if none, or more than one, has)."""
+        return self._phrased.get(normalised(text))
 
     def search(self, vector: np.ndarray, *, k: int = 3) -> list[Candidate]:
         """Return up to k FAQs nearest to the vector, best first."""
