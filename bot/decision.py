@@ -182,19 +182,20 @@ class Decider:
         known = self.router.known_intent(cleaned)
         if known is not None:
             return Decision(text, INTENT, known, None, 1.0)
-        phrased = self.index.current.phrased(cleaned)
+        index = self.index.current  # one index for the whole decision, though FAQs change
+        phrased = index.phrased(cleaned)
         if phrased is not None:
             # Staff wrote this very message as the FAQ's phrasing (the inbox's "Add as
             # phrasing"): answer it, even where the router takes it for chatter or another FAQ
             # comes close. FAQs the router never learnt were declined so (data/faq_added).
-            return Decision(text, ANSWER, None, phrased, 1.0, self.index.current.search(vector))
+            return Decision(text, ANSWER, None, phrased, 1.0, index.search(vector))
         routed = self.router.predict(vector).for_words(words)
         # "?????" has no word: it is no "no" (nor is an emoji alone: the encoder reads every
         # emoji as the same unknown token).
         conversational = routed.label not in (BANKING, OUT_OF_SCOPE) and words > 0
         if conversational and routed.probability >= s.intent_threshold:
             return Decision(text, INTENT, routed.label, None, routed.probability)
-        candidates = self.index.current.search(vector, k=3)
+        candidates = index.search(vector, k=3)
         top = candidates[0] if candidates else None
         top_key = top.key if top else None
         top_score = top.score if top else 0.0

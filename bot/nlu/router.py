@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.errors import IndexNotBuilt
 from bot.nlu.training_data import router_examples
-from bot.nlu.words import count_words, normalised
+from bot.nlu.words import count_words, normalised, word_for_word
 from bot.search.embedder import Embedder
 
 if TYPE_CHECKING:
@@ -102,11 +102,8 @@ def _fit(vectors: np.ndarray, labels: list[str]) -> LogisticRegression:
 
 def _known(texts: list[str], labels: list[str]) -> dict[str, str]:
     """Return text → conversational intent for the texts learnt as exactly one such intent."""
-    seen: dict[str, set[str]] = {}
-    for text, label in zip(texts, labels):
-        seen.setdefault(normalised(text), set()).add(label)
-    return {text: next(iter(found)) for text, found in seen.items()
-            if len(found) == 1 and not found & {BANKING, OUT_OF_SCOPE}}
+    return {text: label for text, label in word_for_word(zip(texts, labels)).items()
+            if label not in (BANKING, OUT_OF_SCOPE)}
 
 
 class Router:

@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 
 from bot.faq.store import FaqEntry
-from bot.nlu.words import normalised
+from bot.nlu.words import normalised, word_for_word
 from bot.search.embedder import Embedder
 
 # How many phrasings to fetch per query before grouping them by FAQ.
@@ -39,12 +39,7 @@ class FaqIndex:
     def __init__(self, entries: list[FaqEntry], vectors: np.ndarray, owners: np.ndarray) -> None:
         self.entries = {e.key: e for e in entries}
         self._keys = [e.key for e in entries]
-        owners_of: dict[str, set[str]] = {}
-        for entry in entries:
-            for text in entry.texts:
-                owners_of.setdefault(normalised(text), set()).add(entry.key)
-        self._phrased = {text: next(iter(keys)) for text, keys in owners_of.items()
-                         if len(keys) == 1}
+        self._phrased = word_for_word((t, e.key) for e in entries for t in e.texts)
         self._owners = owners
         self._sizes = np.bincount(owners, minlength=len(entries)) if len(owners) else owners
         # Exhaustive inner product over float16 copies: half the memory each query reads
