@@ -22,6 +22,7 @@ from bot.decision import (
     Decider,
 )
 from bot.faq.seed import load_shipped
+from bot.faq.store import FaqEntry
 from bot.search.index import FaqIndex
 from bot.search.live import FixedIndex
 from bot.services import Services
@@ -90,16 +91,34 @@ def test_a_message_written_as_an_faq_phrasing_is_answered_with_that_faq(
 
 
 def test_a_phrasing_staff_add_answers_that_message_next_time(services: Services) -> None:
-    text = "what time does your support team close"
+    text = "what time do you shut on saturdays"
     assert services.decider.decide(text).decision == DECLINE  # taken for other businesses' hours
     entries = [replace(e, alternates=(*e.alternates, text)) if e.key == "contact_us" else e
                for e in load_shipped(services.settings.data_dir)]
     index = FixedIndex(FaqIndex.build(entries, services.embedder))
     decider = Decider(services.settings, services.embedder, services.router, index)
-    for typed in (text, "What time does your support team CLOSE"):
+    for typed in (text, "What time do you SHUT on  Saturdays"):
         decision = decider.decide(typed)
         assert (decision.decision, decision.faq_key) == (ANSWER, "contact_us")
     assert decider.decide("what time does the post office close").decision == DECLINE
+
+
+def test_an_faq_staff_add_with_three_phrasings_answers_its_customers(services: Services) -> None:
+    # Its best two phrasings are drawn from three, a seed FAQ's from 36 or more: without the
+    # boost of bot/search/index.py the first question was a close call with top_up_limits
+    # (another topic), the second escalated.
+    limit = FaqEntry("increase_card_limit", "cards", "Can I raise my card spending limit?",
+                     "Open Card > Limits in the app.",
+                     alternates=("increase my daily spending limit", "change my card limit"))
+    entries = [*load_shipped(services.settings.data_dir), limit]
+    decider = Decider(services.settings, services.embedder, services.router,
+                      FixedIndex(FaqIndex.build(entries, services.embedder)))
+    for text in ("how do I get a higher limit on my card", "my card limit is too low"):
+        decision = decider.decide(text)
+        assert (decision.decision, decision.faq_key) == (ANSWER, "increase_card_limit")
+    # The dense FAQ next to it keeps its own questions.
+    decision = decider.decide("what's the most money I can top up in one go")
+    assert (decision.decision, decision.faq_key) == (ANSWER, "top_up_limits")
 
 
 def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:

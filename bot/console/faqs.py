@@ -11,6 +11,7 @@ from bot.console.auth import ConsoleDep, Editor, page
 from bot.console.render import diff_versions, render_markdown
 from bot.faq.guardrails import normalise
 from bot.faq.review import FaqVersion, ReviewRefused
+from bot.search.index import FULL_PHRASINGS
 from bot.staff.inbox import HANDLED
 
 router = APIRouter(prefix="/faqs", tags=["faqs"])
@@ -87,7 +88,8 @@ def view_faq(request: Request, who: Editor, c: ConsoleDep, key: str) -> Response
     return page(request, c, who, "faq.html", record=record,
                 answer_html=render_markdown(record.version.answer),
                 revisions=[(r, diff_versions(r.before, r.after)) for r in revisions],
-                drafts=[d for d in c.reviews.list_drafts() if key in d.keys])
+                drafts=[d for d in c.reviews.list_drafts() if key in d.keys],
+                full_phrasings=FULL_PHRASINGS)
 
 
 @router.get("/{key}/edit")

@@ -171,6 +171,19 @@ def test_try_it_shows_live_and_draft_decisions(staff) -> None:  # type: ignore[n
     assert "mortgage_offer" in page
 
 
+def test_an_faq_with_few_phrasings_asks_staff_for_more(staff) -> None:  # type: ignore[no-untyped-def]
+    erin, rita = staff("erin"), staff("rita")
+    assert "as many as you can" in erin.get("/staff/faqs/new").text
+    draft = erin.post("/staff/faqs/new", {
+        "key": "joint_account", "category": "accounts", "question": "Can I open a joint account?",
+        "answer": "Not yet.", "alternates": "open an account with my partner\nshared account",
+        "comment": "new product question"}).headers["location"]
+    assert rita.post(draft + "/publish").status_code == 303
+    page = erin.get("/staff/faqs/joint_account").text
+    assert 'id="few-phrasings"' in page and "With 3 phrasings" in page
+    assert 'id="few-phrasings"' not in erin.get("/staff/faqs/card_arrival").text
+
+
 @pytest.mark.parametrize("path", ["/staff/faqs?q=card&category=cards", "/staff/drafts?status=all",
                                   "/staff/inbox", "/staff/tickets?status=all", "/staff/transfer",
                                   "/staff/try?text=hello", "/staff/faqs/new"])
