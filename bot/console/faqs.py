@@ -89,7 +89,8 @@ def view_faq(request: Request, who: Editor, c: ConsoleDep, key: str) -> Response
                 answer_html=render_markdown(record.version.answer),
                 revisions=[(r, diff_versions(r.before, r.after)) for r in revisions],
                 drafts=[d for d in c.reviews.list_drafts() if key in d.keys],
-                full_phrasings=FULL_PHRASINGS)
+                # Counted as the search index counts them (FaqIndex's boost for few phrasings).
+                phrasings=len(record.version.as_entry().texts), full_phrasings=FULL_PHRASINGS)
 
 
 @router.get("/{key}/edit")
