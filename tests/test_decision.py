@@ -129,8 +129,8 @@ def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
     assert first.score - second.score < services.settings.clarify_margin
 
 
-# Scores just under the answer threshold: card_payment_fee_charged is the FAQ it means, second.
-NEAR_MISS = "what do you charge for using my card abroad"
+# Scores just under the answer threshold: transfer_not_received_by_recipient is the FAQ it means.
+NEAR_MISS = "the money I sent to my friend never showed up on their side"
 
 
 def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Services) -> None:
@@ -138,7 +138,7 @@ def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Service
     decision = services.decider.decide(NEAR_MISS)
     assert decision.decision == SUGGEST
     assert settings.suggest_threshold <= decision.confidence < settings.answer_threshold
-    assert "card_payment_fee_charged" in [c.key for c in decision.candidates[:2]]
+    assert "transfer_not_received_by_recipient" in [c.key for c in decision.candidates[:2]]
     assert decision.rasa_intent == "ask_ambiguous"  # Rasa offers the choices and a person
     assert decision.unanswered == SUGGEST  # staff see what the FAQs only nearly cover
 
@@ -170,7 +170,6 @@ def test_suggestions_only_replace_escalations_and_declines(services: Services) -
         "how many calories are in an apple",
         # Escalated to a person by the router of C = 10 (bot/nlu/router.py, MAIN_C).
         "what's a good film to watch tonight",
-        "how tall is mount everest",
     ],
 )
 def test_non_banking_messages_are_declined(services: Services, text: str) -> None:
@@ -211,6 +210,23 @@ def test_banking_questions_no_faq_covers_are_escalated(services: Services, text:
     decision = services.decider.decide(text)
     assert decision.decision == ESCALATE
     assert decision.candidates, "a ticket needs the nearest FAQs as context"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please let my bank know I'm going to spain",
+        "when will my salary be paid in",
+        "do I need to pay tax on my savings interest",
+        "how many dollars is 100 euros",
+    ],
+)
+def test_money_questions_clinc_files_outside_banking_reach_a_person(
+    services: Services, text: str
+) -> None:
+    # CLINC150 files trips, wages, tax and exchange rates under travel and work. The router and
+    # the tuning learnt them as chatter, and these were declined as not about banking.
+    assert services.decider.decide(text).decision == ESCALATE
 
 
 @pytest.mark.parametrize("text", ["loan", "cash", "overdraft", "..."])

@@ -15,8 +15,13 @@ from pathlib import Path
 from bot.faq.store import FaqEntry
 
 OOS = "oos"
-# CLINC150 domains about money: in the bank's domain, never out-of-domain negatives.
+# CLINC150's intents about money: its banking and credit_cards domains, and the money intents
+# of its other domains (travel, work). All are in the bank's domain ("anything else about money",
+# ../shared/datasets/README.md): never out-of-domain negatives. data/router/banking_clinc.txt
+# holds their train texts; out_of_scope.txt, the router's and tuning's negatives, none.
 FINANCE_DOMAINS = ("banking", "credit_cards")
+FINANCE_INTENTS = ("exchange_rate", "travel_notification", "direct_deposit", "income", "payday",
+                   "taxes", "w2", "rollover_401k", "insurance", "insurance_change")
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,11 @@ def clinc150(datasets_dir: Path, split: str) -> list[Example]:
     return [Example(text, label) for text, label in data[split]]
 
 
-def clinc150_domains(datasets_dir: Path) -> dict[str, str]:
-    """Return intent → domain for CLINC150."""
+def clinc150_finance(datasets_dir: Path) -> set[str]:
+    """Return CLINC150's intents about money: FINANCE_DOMAINS' and FINANCE_INTENTS."""
     domains = json.loads((datasets_dir / "clinc150" / "domains.json").read_text(encoding="utf-8"))
-    return {intent: domain for domain, intents in domains.items() for intent in intents}
+    return {intent for domain in FINANCE_DOMAINS for intent in domains[domain]} | set(
+        FINANCE_INTENTS)
 
 
 def clinc_single_domain(datasets_dir: Path, split: str) -> OosSet:

@@ -4,9 +4,10 @@ Validation queries (never a test file):
 - in scope: the alternates `bankbot tune` held out (same split; data/faq_added's, which it
   never learns, split alike), against an index of the rest and a router trained the served
   way on the rest (the served router has seen them all);
-- uncovered banking: CLINC150 *val*, banking and credit_cards domains (should not be declined);
-- out of domain: CLINC150 *val* of the other domains plus oos_train/oos_val (should be declined
-  or handled as chit-chat).
+- uncovered banking: CLINC150 *val* about money, its banking and credit_cards domains and the
+  money intents of other domains (datasets.FINANCE_INTENTS; should not be declined);
+- out of domain: the rest of CLINC150 *val* plus oos_train/oos_val (should be declined or
+  handled as chit-chat).
 
 Each query is encoded, routed and searched once; then every candidate setting replays the
 stored router output and FAQ candidates through `Decider.decide_encoded`, so the fit uses
@@ -25,7 +26,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.decision import ANSWER, CLARIFY, DECLINE, INTENT, SUGGEST, Decider, offered_keys
-from bot.evaluation.datasets import FINANCE_DOMAINS, Example, clinc150, clinc150_domains
+from bot.evaluation.datasets import Example, clinc150, clinc150_finance
 from bot.faq.seed import load_learnt, load_shipped, split_alternates
 from bot.nlu.router import Router, RouterPrediction
 from bot.search.embedder import Embedder
@@ -121,17 +122,17 @@ def validation_groups(settings: Settings, embedder: Embedder) -> list[Group]:
     router = Router.train_for_faqs(settings.data_dir, [e for e in kept if e.key in learnt],
                                    embedder, progress=True)
     in_scope = [Example(t, key) for key, texts in held.items() for t in texts]
-    domains = clinc150_domains(settings.datasets_dir)
+    finance = clinc150_finance(settings.datasets_dir)
     val = clinc150(settings.datasets_dir, "val")
-    banking = [e for e in val if domains[e.label] in FINANCE_DOMAINS]
-    ood = [e for e in val if domains[e.label] not in FINANCE_DOMAINS]
+    banking = [e for e in val if e.label in finance]
+    ood = [e for e in val if e.label not in finance]
     ood += clinc150(settings.datasets_dir, "oos_train") + clinc150(settings.datasets_dir, "oos_val")
     return [
         encode_group("held-out FAQ phrasings (BANKING77 train)", in_scope,
                      [e.label for e in in_scope], index, router, embedder),
-        encode_group("CLINC150 val, finance domains", banking, [None] * len(banking), index,
+        encode_group("CLINC150 val, finance", banking, [None] * len(banking), index,
                      router, embedder),
-        encode_group("CLINC150 val non-finance + oos_train/oos_val", ood, [None] * len(ood),
+        encode_group("CLINC150 val not about money + oos_train/oos_val", ood, [None] * len(ood),
                      index, router, embedder),
     ]
 
@@ -233,9 +234,9 @@ def write_thresholds(path: Path, values: dict[str, float], report: dict, encoder
         "# Decision thresholds, fitted by `bankbot fit-thresholds` on train/valid data only, never",
         "# on test files. In scope: the 10 % of each FAQ's BANKING77-train alternates that",
         "# `bankbot tune` holds out, searched against an index of the rest and routed by a",
-        "# router trained without them. Uncovered banking:",
-        "# CLINC150 val, banking + credit_cards domains. Out of domain: CLINC150 val, other",
-        "# domains, + oos_train/oos_val. decline_threshold: the lowest that declines <= 0.5 % of",
+        "# router trained without them. Uncovered banking: CLINC150 val about money (banking",
+        "# + credit_cards domains, money intents of others). Out of domain: the rest of CLINC150",
+        "# val, + oos_train/oos_val. decline_threshold: the lowest that declines <= 0.5 % of",
         "# in-scope and <= 2 % of banking queries (counted as if none were offered choices",
         "# instead); then answer/clarify maximise right answers with",
         f"# wrong answers <= {MAX_WRONG:.1%} of in-scope queries; then suggest_threshold is the",

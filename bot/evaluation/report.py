@@ -13,6 +13,9 @@ from bot.config import THRESHOLDS_FILE
 from bot.decision import CHOICES
 from bot.evaluation.fitting import MAX_DECLINED_BANKING, MAX_SUGGESTED_BANKING, MAX_WRONG
 
+# What the report says of the thresholds, by whether they were fitted for the encoder it ran.
+_FITTED_FOR = {True: "", False: " (**fitted for other weights**: run `bankbot fit-thresholds`)",
+               None: " (not said which weights they were fitted for)"}
 OOS_NAMES = {
     "clinc_single_domain": "CLINC single-domain banking",
     "banking77_oos_label": "BANKING77-OOS, published labels",
@@ -292,8 +295,7 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "",
         f"Run {meta['when']} in {report['seconds']:.0f} s. Encoder: `{meta['encoder']}` "
         f"(fingerprint {meta['fingerprint']}, weights sha256 {meta['weights_sha256'][:12]}…). "
-        "Thresholds" + ("" if meta["thresholds_fitted_for_it"] else
-                        " (**fitted for other weights**: run `bankbot fit-thresholds`)") + ": "
+        "Thresholds" + _FITTED_FOR[meta["thresholds_fitted_for_it"]] + ": "
         + ", ".join(f"{k} {v}" for k, v in meta["thresholds"].items()) + ".",
         "",
         f"**How the thresholds were chosen:** {thresholds_note()}",
@@ -340,8 +342,8 @@ def render_markdown(report: dict[str, Any], figures: list[str]) -> str:
         "set's train split only: the FAQ index holds the train split (one FAQ per intent); the "
         "encoder is tuned on it with `bankbot tune`'s recipe (when the service serves a tuned "
         "encoder; the bundled model otherwise); the router is trained the served way for those "
-        "FAQs, but without the CLINC150 banking and credit_cards texts the served router also "
-        "learns (CLINC single-domain's ID-OOS intents are among them); the decision "
+        "FAQs, but without the CLINC150 finance texts the served router also learns (CLINC "
+        "single-domain's ID-OOS intents are among them); the decision "
         "thresholds are fitted like `bankbot fit-thresholds` on the set's "
         "*valid* split (in-scope queries; ID-OOS as banking questions that must be neither "
         f"declined (≤ {_pct(MAX_DECLINED_BANKING)}) nor answered (≤ {_pct(MAX_WRONG)}), and "

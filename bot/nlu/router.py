@@ -3,8 +3,8 @@
 A logistic regression over sentence embeddings, trained from data/nlu.yml (the
 conversational intents, Rasa's format), every FAQ phrasing plus data/router/banking.txt and
 banking_clinc.txt (label "banking") and data/router/out_of_scope.txt (label "out_of_scope":
-non-finance questions and chatter). Beside it, a second one for messages of one or two words,
-trained on the short texts of all of these plus data/router/banking_words.txt,
+questions not about money, and chatter). Beside it, a second one for messages of one or two
+words, trained on the short texts of all of these plus data/router/banking_words.txt,
 chatter_words.txt and unclear_words.txt.
 """
 

@@ -45,9 +45,10 @@ def router_examples(data_dir: Path, faq_texts: list[str], *,
     and the groups only the short model learns: bare banking words, short chatter and short
     signs of not following (GROUP_LABELS in bot/nlu/router.py).
 
-    clinc_banking: also learn banking from CLINC150's banking and credit_cards domains
-    (banking_clinc.txt). The out-of-scope benchmark sets hold some of those intents out as
-    banking questions the bank has no answer for, so their deployments leave them out.
+    clinc_banking: also learn banking from CLINC150's texts about money (banking_clinc.txt:
+    its banking and credit_cards domains, and the money intents of other domains). The
+    out-of-scope benchmark sets hold some of those intents out as banking questions the bank
+    has no answer for, so their deployments leave them out.
     The bare words and chatter teach only the router's short model, not `bankbot tune`.
     """
     from bot.nlu.router import BANKING, GROUP_LABELS, OUT_OF_SCOPE
