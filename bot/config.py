@@ -191,6 +191,11 @@ class Settings(BaseSettings):
             raise ValueError("BOT_SECRET_KEY is required when BOT_ENVIRONMENT=production")
         return self
 
+    def thresholds_fitted_for(self, weights_sha256: str) -> bool | None:
+        """Return whether the thresholds were fitted for an encoder with these weights; None
+        when they do not say (fitted_for_encoder empty, as before it was recorded)."""
+        return self.fitted_for_encoder == weights_sha256 if self.fitted_for_encoder else None
+
     @property
     def db_url(self) -> str:
         """Return the database URL, defaulting to SQLite under var_dir."""

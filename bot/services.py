@@ -90,9 +90,9 @@ class Services:
 
     def thresholds_warning(self) -> str | None:
         """Return a warning if the thresholds were fitted for an encoder with other weights."""
-        fitted, served = self.settings.fitted_for_encoder, self.embedder.weights_sha256
-        if not fitted or fitted == served:
+        served = self.embedder.weights_sha256
+        if self.settings.thresholds_fitted_for(served) is not False:
             return None
         return (f"bot/thresholds.yml was fitted for an encoder with other weights (sha256 "
-                f"{fitted[:12]}…, served {served[:12]}…): answers may be wrong more often than "
-                "measured; run `bankbot fit-thresholds`")
+                f"{self.settings.fitted_for_encoder[:12]}…, served {served[:12]}…): answers "
+                "may be wrong more often than measured; run `bankbot fit-thresholds`")

@@ -348,7 +348,7 @@ def run_benchmarks(bench: Bench) -> dict[str, Any]:
             "encoder": str(bench.embedder.model_path),
             "fingerprint": bench.embedder.fingerprint,
             "weights_sha256": bench.embedder.weights_sha256,
-            "thresholds_fitted_for_it": s.fitted_for_encoder == bench.embedder.weights_sha256,
+            "thresholds_fitted_for_it": s.thresholds_fitted_for(bench.embedder.weights_sha256),
             "thresholds": {name: getattr(s, name) for name in THRESHOLD_NAMES},
             "tuning": tuning_report(bench.embedder.model_path),
         },

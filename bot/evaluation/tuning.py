@@ -78,9 +78,12 @@ def run_tune(settings: Settings, config: TuneConfig, *, holdout: float, out: Pat
         "split": "BANKING77 train (seed FAQ alternates), held-out share by hash; no test data",
     }
     write_tuning_report(out, summary)
-    fitted = ("bot/thresholds.yml was fitted for these weights"
-              if settings.fitted_for_encoder == summary["weights_sha256"] else
-              "bot/thresholds.yml was fitted for other weights: run `bankbot fit-thresholds`")
+    fitted = settings.thresholds_fitted_for(summary["weights_sha256"])
+    said = ("bot/thresholds.yml was fitted for these weights" if fitted else
+            "bot/thresholds.yml was fitted for other weights" if fitted is False else
+            "bot/thresholds.yml does not say which weights it was fitted for")
+    if not fitted:
+        said += ": run `bankbot fit-thresholds`"
     return (f"tuned encoder saved to {out} in {seconds / 60:.1f} min; held-out top-1 "
-            f"{before:.2%} → {after:.2%}; weights sha256 {summary['weights_sha256']} ({fitted}). "
+            f"{before:.2%} → {after:.2%}; weights sha256 {summary['weights_sha256']} ({said}). "
             "Run `bankbot train` before serving with it.")
