@@ -26,6 +26,7 @@ from bot.faq.store import FaqEntry
 from bot.search.index import FaqIndex
 from bot.search.live import FixedIndex
 from bot.services import Services
+from tests.conftest import NEAR_MISS, NEAR_MISS_FAQ
 
 
 @pytest.mark.parametrize(
@@ -129,8 +130,6 @@ def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
     assert first.score - second.score < services.settings.clarify_margin
 
 
-# Scores just under the answer threshold: transfer_not_received_by_recipient is the FAQ it means.
-NEAR_MISS = "the money I sent to my friend never showed up on their side"
 
 
 def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Services) -> None:
@@ -138,7 +137,7 @@ def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Service
     decision = services.decider.decide(NEAR_MISS)
     assert decision.decision == SUGGEST
     assert settings.suggest_threshold <= decision.confidence < settings.answer_threshold
-    assert "transfer_not_received_by_recipient" in [c.key for c in decision.candidates[:2]]
+    assert NEAR_MISS_FAQ in [c.key for c in decision.candidates[:2]]
     assert decision.rasa_intent == "ask_ambiguous"  # Rasa offers the choices and a person
     assert decision.unanswered == SUGGEST  # staff see what the FAQs only nearly cover
 

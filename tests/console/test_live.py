@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from bot.db import Database
 from bot.services import Services
-from tests.conftest import parsed_answer
+from tests.conftest import NEAR_MISS, parsed_answer
 
 QUESTION = "my new card still hasn't arrived"
 
@@ -52,7 +52,7 @@ def test_escalated_and_declined_messages_reach_the_inbox_and_become_drafts(
     app, staff, console_services: Services  # type: ignore[no-untyped-def]
 ) -> None:
     client = TestClient(app)
-    for text in ("what do you charge for using my card abroad",
+    for text in (NEAR_MISS,
                  "can I get a mortgage to buy a flat", "can I get a mortgage for a house",
                  "Meine Überweisung ist noch nicht angekommen", "overdraft", "tell me a joke",
                  "/request_human", "hello"):
@@ -64,7 +64,7 @@ def test_escalated_and_declined_messages_reach_the_inbox_and_become_drafts(
     assert filed["Meine Überweisung ist noch nicht angekommen"] == "other_language"
     assert filed["overdraft"] == "needs_detail"
     # Offered choices, not answered: "Add as phrasing" lets its FAQ answer it next time.
-    assert filed["what do you charge for using my card abroad"] == "suggest"
+    assert filed[NEAR_MISS] == "suggest"
     assert "/request_human" not in filed and "hello" not in filed
 
     erin = staff("erin")
@@ -107,8 +107,7 @@ def test_staff_see_which_choice_a_customer_clicked(
     def buttons(reply: dict) -> dict[str, str]:
         return {e["entity"]: e["value"] for e in reply["entities"] if "payload" in e["entity"]}
 
-    near_miss = "what do you charge for using my card abroad"
-    picks, person = parse(near_miss, "picks"), parse(near_miss, "person")
+    picks, person = parse(NEAR_MISS, "picks"), parse(NEAR_MISS, "person")
     other = picks["candidates"][1]["key"]
     # The buttons' payloads carry the inbox id; a click sends it back.
     assert f'"faq_key": "{other}"' in buttons(picks)["choice_2_payload"]

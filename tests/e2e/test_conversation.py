@@ -15,6 +15,7 @@ import pytest
 from bot.db import Database
 from bot.stack import Stack
 from bot.staff.inbox import InboxStore, MessageView
+from tests.conftest import NEAR_MISS, NEAR_MISS_FAQ
 
 pytestmark = pytest.mark.e2e
 
@@ -123,11 +124,6 @@ def test_one_near_faq_is_offered_alone_and_old_choices_do_not_linger(stack: Stac
     assert offered["title"] == faq(stack, key)["question"]
     assert person["title"] == "Something else: talk to a person"
     assert person["payload"].startswith("/request_human")
-
-
-# Scores just under the answer threshold; the FAQ it means is among the choices.
-NEAR_MISS = "the money I sent to my friend never showed up on their side"
-NEAR_MISS_FAQ = "transfer_not_received_by_recipient"
 
 
 def test_a_near_miss_is_offered_choices_and_a_person_gets_them_as_context(
