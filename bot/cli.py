@@ -12,6 +12,7 @@ import click
 
 from bot.config import Settings, get_settings
 from bot.errors import BotError
+from bot.evaluation.tuning import RESTARTS
 from bot.search.tune import TuneConfig, use_portable_kernels
 from bot.services import Services
 
@@ -293,6 +294,8 @@ def shell(rasa_port: int | None) -> None:
               help="AdamW peak learning rate.")
 @click.option("--soup", type=click.IntRange(min=1), default=TuneConfig.soup, show_default=True,
               help="Runs with different seeds, averaged weight by weight into the saved encoder.")
+@click.option("--restarts", type=click.IntRange(min=1), default=RESTARTS, show_default=True,
+              help="Runs with successive seeds; the one with the best held-out top-1 is kept.")
 @click.option("--negatives", type=click.IntRange(min=0), default=TuneConfig.negatives_per_batch,
               show_default=True,
               help="Non-banking questions (data/router/out_of_scope.txt) per batch, as "
@@ -303,15 +306,16 @@ def shell(rasa_port: int | None) -> None:
                    "`bankbot fit-thresholds`.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Where to save the tuned encoder (default: var/model-tuned).")
-def tune(epochs: int, batch_size: int, learning_rate: float, soup: int, negatives: int,
-         holdout: float, out: Path | None) -> None:
+def tune(epochs: int, batch_size: int, learning_rate: float, soup: int, restarts: int,
+         negatives: int, holdout: float, out: Path | None) -> None:
     """Fine-tune the encoder on the seed FAQ phrasings; then rerun `bankbot train`."""
     from bot.evaluation.tuning import run_tune
 
     settings = get_settings()
     config = TuneConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                         soup=soup, negatives_per_batch=negatives)
-    report = run_tune(settings, config, holdout=holdout, out=out or settings.tuned_model_dir)
+    report = run_tune(settings, config, holdout=holdout, out=out or settings.tuned_model_dir,
+                      restarts=restarts)
     click.echo(report)
 
 

@@ -25,12 +25,12 @@ from bot.stack import Stack
 from bot.workspace import free_port, seeded_workspace
 
 SETUP_VAR = PROJECT_DIR / "var"
-# Debian's chromium (`make system-deps`); Playwright's own browser download is not reachable
-# from these machines, so its Python package drives the system browser.
 # A question scoring just under the answer threshold with the served encoder: offered choices,
 # the FAQ it means among them. One place, as a retuned encoder may move it (2026-12-07).
-NEAR_MISS = "the money I sent to my friend never showed up on their side"
-NEAR_MISS_FAQ = "transfer_not_received_by_recipient"
+NEAR_MISS = "what do you charge for using my card abroad"
+NEAR_MISS_FAQ = "card_payment_fee_charged"
+# Debian's chromium (`make system-deps`); Playwright's own browser download is not reachable
+# from these machines, so its Python package drives the system browser.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 

@@ -214,7 +214,6 @@ def test_banking_questions_no_faq_covers_are_escalated(services: Services, text:
 @pytest.mark.parametrize(
     "text",
     [
-        "please let my bank know I'm going to spain",
         "when will my salary be paid in",
         "do I need to pay tax on my savings interest",
         "how many dollars is 100 euros",

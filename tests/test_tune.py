@@ -111,3 +111,37 @@ def test_tuning_gives_the_same_weights_on_a_machine_with_other_kernels_and_cores
     elsewhere = _tuned_weights(tmp_path / "elsewhere", ["taskset", "-c", "0"],
                                {"MKL_ENABLE_INSTRUCTIONS": "AVX2"})
     assert here == elsewhere
+
+
+def test_bankbot_tune_keeps_the_restart_that_validates_best(tmp_path: Path) -> None:
+    import yaml
+
+    from bot.config import Settings
+    from bot.evaluation.tuning import run_tune, tuning_report
+
+    faq_dir = tmp_path / "data" / "faq"
+    faq_dir.mkdir(parents=True)
+    faqs = [{"key": key, "question": texts[0], "answer": f"About {key}.", "alternates": texts[1:]}
+            for key, texts in PHRASINGS.items()]
+    (faq_dir / "few.yml").write_text(yaml.safe_dump({"category": "test", "faqs": faqs}),
+                                     encoding="utf-8")
+    (tmp_path / "data" / "router").mkdir()
+    (tmp_path / "data" / "router" / "out_of_scope.txt").write_text("\n".join(CHATTER) + "\n",
+                                                                   encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", var_dir=tmp_path / "var",
+                        encoder_backend="torch")
+    out = tmp_path / "models" / "tuned"
+
+    said = run_tune(settings, TuneConfig(epochs=1, batch_size=4, negatives_per_batch=4),
+                    holdout=0.4, out=out, restarts=2)
+
+    report = tuning_report(out)
+    assert report is not None
+    scores = {run["seed"]: run["heldout_top1"] for run in report["restarts"]}
+    assert sorted(scores) == [0, 1]
+    best = max(scores.values())
+    chosen = min(seed for seed, score in scores.items() if score == best)
+    assert (report["config"]["seed"], report["heldout_top1_tuned"]) == (chosen, best)
+    assert f"seed {chosen}, the best of 2" in said
+    # Only the kept encoder is left: no candidate lingers beside it.
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tuned"]

@@ -127,9 +127,14 @@ def _tuning_lines(meta: dict[str, Any]) -> list[str]:
     tuned = meta.get("tuning")
     if not tuned:
         return []
+    seed = tuned["config"].get("seed", 0)
+    restarts = tuned.get("restarts", [])
+    kept = f"seed {seed}" if len(restarts) < 2 else (
+        f"seed {seed}, the best on the held-out phrasings of "
+        + ", ".join(f"seed {r['seed']} {_pct(r['heldout_top1'])}" for r in restarts))
     return [
         f"**Encoder tuning:** `bankbot tune`, {tuned['config']['epochs']} epoch(s), "
-        f"{tuned['config'].get('soup', 1)} run(s) averaged, "
+        f"{tuned['config'].get('soup', 1)} run(s) averaged, {kept}, "
         f"{tuned['seconds'] / 60:.1f} min, on {tuned['trained_phrasings']} FAQ phrasings; on the "
         f"{tuned['heldout_phrasings']} held-out phrasings ({tuned['split']}) top-1 went from "
         f"{_pct(tuned['heldout_top1_base'])} to {_pct(tuned['heldout_top1_tuned'])} "
