@@ -130,8 +130,6 @@ def test_a_close_call_between_faqs_asks_which_one(services: Services) -> None:
     assert first.score - second.score < services.settings.clarify_margin
 
 
-
-
 def test_a_near_miss_is_offered_the_closest_faqs_not_escalated(services: Services) -> None:
     settings = services.settings
     decision = services.decider.decide(NEAR_MISS)
